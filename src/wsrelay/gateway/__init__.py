@@ -1,0 +1,1 @@
+"""The local stack: an API Gateway WebSocket emulator that invokes the real handlers."""

@@ -1,0 +1,1 @@
+"""Outbound adapters: API Gateway's Management API (`management_api`)."""

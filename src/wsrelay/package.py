@@ -1,0 +1,134 @@
+"""Build the Lambda deployment package: ``python -m wsrelay.package [--output PATH]``.
+
+The zip holds wsrelay's own code (without the local-only `wsrelay.gateway` and `wsrelay.tools`
+packages) plus every runtime dependency in its requirement closure except what the Lambda
+Python runtime already provides (boto3, botocore and their own dependencies). It is built here
+(x86-64, CPython 3.11) for arm64/python3.13, so only pure-Python files are accepted: a compiled
+extension in the closure is an error, not a silent wrong-architecture package.
+
+Byte-for-byte reproducible: entries sorted, fixed timestamps and permissions, no bytecode, so
+Terraform's ``source_code_hash`` changes only when the code does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+import zipfile
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+import wsrelay
+
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+)
+LOCAL_ONLY_PACKAGES = ("gateway", "tools")
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+DEFAULT_OUTPUT = Path("dist/wsrelay-lambda.zip")
+
+
+class PackagingError(RuntimeError):
+    """The package cannot be built as a portable, pure-Python Lambda zip."""
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(requirement: str) -> str | None:
+    """The distribution name of a requirement string, or None if it is behind an extra."""
+    if ";" in requirement and "extra" in requirement.split(";", 1)[1]:
+        return None
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return _normalize(match.group(1)) if match else None
+
+
+def runtime_closure(root: str = "wsrelay") -> list[str]:
+    """Distributions to ship: `root`'s requirement closure minus the runtime-provided ones."""
+    seen: set[str] = set()
+    pending = [
+        name
+        for req in (metadata.requires(root) or [])
+        if (name := _requirement_name(req)) is not None
+    ]
+    while pending:
+        name = pending.pop()
+        if name in seen or name in RUNTIME_PROVIDED:
+            continue
+        seen.add(name)
+        for req in metadata.requires(name) or []:
+            child = _requirement_name(req)
+            if child is not None:
+                pending.append(child)
+    return sorted(seen)
+
+
+def _own_files() -> Iterator[tuple[str, Path]]:
+    package_dir = Path(wsrelay.__file__).parent
+    for path in sorted(package_dir.rglob("*")):
+        relative = path.relative_to(package_dir)
+        if path.is_dir() or "__pycache__" in relative.parts:
+            continue
+        if relative.parts[0] in LOCAL_ONLY_PACKAGES or path.suffix in EXCLUDED_SUFFIXES:
+            continue
+        yield f"wsrelay/{relative.as_posix()}", path
+
+
+def _dependency_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:
+    for name in names:
+        dist = metadata.distribution(name)
+        for file in dist.files or []:
+            arcname = file.as_posix()
+            if arcname.startswith("..") or "__pycache__" in arcname:
+                continue
+            if arcname.endswith(EXCLUDED_SUFFIXES):
+                continue
+            if arcname.endswith(COMPILED_SUFFIXES):
+                raise PackagingError(
+                    f"{name} ships a compiled extension ({arcname}); the Lambda zip is built "
+                    "for arm64/python3.13 and accepts pure-Python dependencies only"
+                )
+            yield arcname, Path(str(dist.locate_file(file)))
+
+
+def build(output: Path = DEFAULT_OUTPUT) -> Path:
+    """Write the zip to `output` and return its path."""
+    entries = dict(_own_files())
+    for arcname, path in _dependency_files(runtime_closure()):
+        entries.setdefault(arcname, path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for arcname in sorted(entries):
+            info = zipfile.ZipInfo(arcname, date_time=FIXED_DATE)
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            archive.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m wsrelay.package", description=__doc__)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+    try:
+        path = build(args.output)
+    except PackagingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with zipfile.ZipFile(path) as archive:
+        count = len(archive.namelist())
+    print(f"{path} {path.stat().st_size} bytes, {count} files, sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

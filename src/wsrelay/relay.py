@@ -1,0 +1,196 @@
+"""What $connect, $disconnect and every client command do: the relay's logic.
+
+Pure: it talks to a `Store` and an `Outbound` (see `wsrelay.ports`) and returns an `Outcome`
+that says what happened and which metrics to count. It imports no AWS SDK, no asyncio and no
+gateway code, so it runs unchanged in a Lambda handler, in the local gateway and in unit tests.
+
+Delivery rules (docs/protocol.md):
+- a result stays stored until a subscriber acks it (or the TTL passes); a subscriber that
+  arrives later, or re-subscribes after a reconnect, gets it at once;
+- an ack goes to every publisher of the guid; a publish after the ack is acked at once and not
+  relayed again;
+- a 410 on a post removes that subscriber from that guid; nothing else removes state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from wsrelay import protocol
+from wsrelay.ports import Outbound, PostReport, PostStatus, Store, unique
+
+# Metric names (CloudWatch EMF, dimension set [service]); docs/operations.md explains each.
+RESULTS_PUBLISHED = "ResultsPublished"
+RESULTS_DELIVERED = "ResultsDelivered"
+RESULTS_WITHOUT_SUBSCRIBER = "ResultsWithoutSubscriber"
+LATE_DELIVERIES = "LateDeliveries"
+STALE_CONNECTIONS_REMOVED = "StaleConnectionsRemoved"
+ACKS_ROUTED = "AcksRouted"
+ACKS_UNROUTABLE = "AcksUnroutable"
+DUPLICATE_PUBLISHES = "DuplicatePublishes"
+POST_RETRIES = "PostRetries"
+POST_FAILURES = "PostFailures"
+HANDLER_ERRORS = "HandlerErrors"
+DELIVERY_LATENCY = "DeliveryLatency"
+
+COUNT_METRICS = (
+    RESULTS_PUBLISHED,
+    RESULTS_DELIVERED,
+    RESULTS_WITHOUT_SUBSCRIBER,
+    LATE_DELIVERIES,
+    STALE_CONNECTIONS_REMOVED,
+    ACKS_ROUTED,
+    ACKS_UNROUTABLE,
+    DUPLICATE_PUBLISHES,
+    POST_RETRIES,
+    POST_FAILURES,
+    HANDLER_ERRORS,
+)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one invocation did: a short outcome word, the guid, metrics and log notes."""
+
+    outcome: str = "ok"
+    guid: str | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Relay:
+    """The relay over one store and one outbound; stateless between calls."""
+
+    def __init__(self, store: Store, outbound: Outbound, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.outbound = outbound
+        self.clock = clock
+
+    def connect(self, connection_id: str) -> Outcome:
+        """$connect: nothing reads a connection record, so nothing is written."""
+        return Outcome("connected")
+
+    def disconnect(self, connection_id: str) -> Outcome:
+        """$disconnect: best effort in AWS, so correctness never depends on it.
+
+        Subscriptions of a closed connection are removed lazily, by the 410 of the first post
+        that reaches them, or expire with their guid's TTL.
+        """
+        return Outcome("disconnected")
+
+    def receive(self, connection_id: str, text: str) -> Outcome:
+        """A client frame on $default (or any message route)."""
+        command = protocol.parse_frame(text)
+        match command:
+            case protocol.Subscribe(guid):
+                return self._subscribe(connection_id, guid)
+            case protocol.Unsubscribe(guid):
+                self.store.unsubscribe(guid, connection_id, self.clock())
+                return Outcome("unsubscribed", guid)
+            case protocol.Ack(guid):
+                return self._ack(connection_id, guid)
+            case protocol.Publish(guid, raw):
+                return self._publish(connection_id, guid, raw)
+            case protocol.Ping():
+                return self._reply(connection_id, protocol.PONG, Outcome("pong"))
+            case protocol.UnknownText():
+                return self._reply(connection_id, protocol.UNKNOWN_TEXT, Outcome("unknown_text"))
+            case protocol.UnknownObject():
+                reply = protocol.UNKNOWN_OBJECT
+                return self._reply(connection_id, reply, Outcome("unknown_object"))
+            case protocol.Malformed(reason):
+                outcome = Outcome("rejected", notes=[reason])
+                return self._reply(connection_id, protocol.error_frame(reason), outcome)
+        raise AssertionError(f"unhandled command {command!r}")  # pragma: no cover
+
+    def receive_binary(self, connection_id: str) -> Outcome:
+        """A frame that is not valid UTF-8 text: refuse it, change nothing."""
+        reason = "frame is not UTF-8 text"
+        outcome = Outcome("rejected", notes=[reason])
+        return self._reply(connection_id, protocol.error_frame(reason), outcome)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _subscribe(self, connection_id: str, guid: str) -> Outcome:
+        channel = self.store.subscribe(guid, connection_id, self.clock())
+        outcome = Outcome("subscribed", guid)
+        if channel.result is not None and channel.acked_by is None:
+            report = self.outbound.post([connection_id], channel.result)
+            delivered = self._account_delivery(guid, report, outcome)
+            if delivered:
+                outcome.counts[LATE_DELIVERIES] += delivered
+                outcome.outcome = "subscribed_late_delivery"
+        return outcome
+
+    def _publish(self, connection_id: str, guid: str, raw: str) -> Outcome:
+        published = self.store.publish(guid, connection_id, raw, self.clock())
+        outcome = Outcome("published", guid)
+        outcome.counts[RESULTS_PUBLISHED] += 1
+        if published.resend or published.already_acked_by is not None:
+            outcome.counts[DUPLICATE_PUBLISHES] += 1
+        if published.already_acked_by is not None:
+            # A resend after a lost ack: ack this publisher now, relay nothing.
+            outcome.outcome = "already_acked"
+            frame = protocol.ack_frame(guid, published.already_acked_by)
+            self._account_posts(self.outbound.post([connection_id], frame), outcome)
+            return outcome
+        if not published.subscribers:
+            outcome.outcome = "stored_without_subscriber"
+            outcome.counts[RESULTS_WITHOUT_SUBSCRIBER] += 1
+            return outcome
+        report = self.outbound.post(unique(published.subscribers), raw)
+        self._account_delivery(guid, report, outcome)
+        return outcome
+
+    def _ack(self, connection_id: str, guid: str) -> Outcome:
+        now = self.clock()
+        channel = self.store.ack(guid, connection_id, now)
+        if channel is None or not channel.publishers:
+            outcome = Outcome("ack_unroutable", guid)
+            outcome.counts[ACKS_UNROUTABLE] += 1
+            outcome.notes.append(
+                "ack for a guid with no stored publisher (expired or never published)"
+            )
+            return outcome
+        outcome = Outcome("acked", guid)
+        report = self.outbound.post(
+            unique(channel.publishers), protocol.ack_frame(guid, connection_id)
+        )
+        self._account_posts(report, outcome)
+        if report.with_status(PostStatus.DELIVERED):
+            outcome.counts[ACKS_ROUTED] += 1
+        else:
+            outcome.outcome = "ack_publishers_unreachable"
+            outcome.notes.append("no publisher connection took the ack; a resend will be acked")
+        if channel.published_at is not None:
+            outcome.latencies_ms.append(max(0.0, (now - channel.published_at) * 1000.0))
+        return outcome
+
+    def _reply(self, connection_id: str, text: str, outcome: Outcome) -> Outcome:
+        self._account_posts(self.outbound.post([connection_id], text), outcome)
+        return outcome
+
+    # -- accounting ---------------------------------------------------------------------------
+
+    def _account_delivery(self, guid: str, report: PostReport, outcome: Outcome) -> int:
+        """Count a result's fan-out and remove subscribers that are gone; return deliveries."""
+        self._account_posts(report, outcome)
+        delivered = len(report.with_status(PostStatus.DELIVERED))
+        outcome.counts[RESULTS_DELIVERED] += delivered
+        for gone in report.with_status(PostStatus.GONE):
+            self.store.unsubscribe(guid, gone, self.clock())
+            outcome.counts[STALE_CONNECTIONS_REMOVED] += 1
+        return delivered
+
+    @staticmethod
+    def _account_posts(report: PostReport, outcome: Outcome) -> None:
+        outcome.counts[POST_RETRIES] += report.retries
+        for result in report.results:
+            if result.status in (PostStatus.FAILED, PostStatus.TOO_LARGE):
+                outcome.counts[POST_FAILURES] += 1
+                outcome.notes.append(
+                    f"post to {result.connection_id} {result.status.value}: {result.error}"
+                )

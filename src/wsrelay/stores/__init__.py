@@ -1,0 +1,1 @@
+"""Store adapters: `dynamodb` (production) and `sqlite` (embedded default for local runs)."""

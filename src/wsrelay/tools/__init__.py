@@ -1,0 +1,1 @@
+"""Operator and developer tools (local only, never shipped to Lambda)."""

@@ -1,0 +1,232 @@
+"""One contract for every Store adapter: SQLite on a file, DynamoDB on moto's server over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+
+from wsrelay.stores.dynamodb import DynamoDBStore
+from wsrelay.stores.sqlite import SqliteStore
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def make_store(request, tmp_path):
+    """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
+    if request.param == "sqlite":
+        path = tmp_path / "relay.db"
+        return lambda ttl=600: SqliteStore(path, ttl)
+    client = request.getfixturevalue("dynamodb_client")
+    table = request.getfixturevalue("table")
+    return lambda ttl=600: DynamoDBStore(client, table, ttl)
+
+
+def test_subscribe_returns_channel(make_store):
+    store = make_store()
+    channel = store.subscribe("g1", "A", NOW)
+    assert channel.subscribers == {"A"}
+    assert channel.result is None
+    assert store.subscribe("g1", "B", NOW).subscribers == {"A", "B"}
+
+
+def test_unsubscribe(make_store):
+    store = make_store()
+    store.subscribe("g1", "A", NOW)
+    store.subscribe("g1", "B", NOW)
+    store.unsubscribe("g1", "A", NOW)
+    store.unsubscribe("g1", "zzz", NOW)  # absent: no-op
+    store.unsubscribe("nothing-here", "A", NOW)  # no item: no-op, nothing created
+    assert store.publish("g1", "W", "{}", NOW).subscribers == {"B"}
+    assert store.ack("nothing-here", "A", NOW) is None
+
+
+def test_publish_stores_result_for_late_subscriber(make_store):
+    store = make_store()
+    published = store.publish("g1", "W", '{"guid":"g1"}', NOW)
+    assert published.subscribers == frozenset()
+    assert not published.resend and published.already_acked_by is None
+    channel = store.subscribe("g1", "R", NOW + 1)
+    assert channel.result == '{"guid":"g1"}'
+    assert channel.published_at == pytest.approx(NOW)
+
+
+def test_resend_is_flagged_and_keeps_first_publish_time(make_store):
+    store = make_store()
+    store.publish("g1", "W1", "{}", NOW)
+    again = store.publish("g1", "W2", "{}", NOW + 5)
+    assert again.resend
+    channel = store.ack("g1", "R", NOW + 6)
+    assert channel.publishers == {"W1", "W2"}
+    assert channel.published_at == pytest.approx(NOW)
+
+
+def test_ack_removes_result_and_blocks_republish(make_store):
+    store = make_store()
+    store.subscribe("g1", "R", NOW)
+    store.publish("g1", "W", "{}", NOW)
+    channel = store.ack("g1", "R", NOW)
+    assert channel.acked_by == "R" and channel.result is None
+    after = store.publish("g1", "W2", "{}", NOW + 1)
+    assert after.already_acked_by == "R"
+    assert store.subscribe("g1", "R2", NOW + 2).result is None
+
+
+def test_ack_without_publish_is_none_and_changes_nothing(make_store):
+    store = make_store()
+    store.subscribe("g1", "R", NOW)
+    assert store.ack("g1", "R", NOW) is None
+    assert store.publish("g1", "W", "x", NOW).already_acked_by is None
+
+
+def test_expired_item_is_absent_and_replaced(make_store):
+    store = make_store(ttl=10)
+    store.subscribe("g1", "old", NOW)
+    store.publish("g1", "W", "stale", NOW)
+    later = NOW + 11
+    assert store.ack("g1", "R", later) is None
+    channel = store.subscribe("g1", "new", later)
+    assert channel.subscribers == {"new"}
+    assert channel.result is None
+    assert store.publish("g1", "W2", "fresh", later).subscribers == {"new"}
+
+
+def test_every_write_refreshes_ttl(make_store):
+    store = make_store(ttl=10)
+    store.publish("g1", "W", "r", NOW)
+    store.subscribe("g1", "R", NOW + 8)  # refresh
+    assert store.subscribe("g1", "R2", NOW + 16).result == "r"
+
+
+def test_concurrent_subscribe_and_publish_never_lose_the_result(make_store):
+    """Whatever the interleaving, the subscriber sees the result either on publish or on subscribe."""
+    store = make_store()
+    rounds = 30
+    lost = []
+
+    def one(i: int) -> None:
+        guid = f"race-{i}"
+        barrier = threading.Barrier(2)
+        seen = {}
+
+        def sub():
+            barrier.wait()
+            seen["sub"] = store.subscribe(guid, "R", NOW).result
+
+        def pub():
+            barrier.wait()
+            seen["pub"] = store.publish(guid, "W", "result", NOW).subscribers
+
+        with ThreadPoolExecutor(2) as pool:
+            for f in [pool.submit(sub), pool.submit(pub)]:
+                f.result()
+        if seen["sub"] != "result" and "R" not in seen["pub"]:
+            lost.append(guid)
+
+    for i in range(rounds):
+        one(i)
+    assert lost == []
+
+
+def test_concurrent_subscribers_all_recorded(make_store):
+    store = make_store()
+    ids = [f"C{i}" for i in range(20)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda cid: store.subscribe("fan", cid, NOW), ids))
+    assert store.publish("fan", "W", "r", NOW).subscribers == set(ids)
+
+
+def test_concurrent_acks_and_resends_agree(make_store):
+    store = make_store()
+    store.publish("g", "W1", "r", NOW)
+    with ThreadPoolExecutor(4) as pool:
+        acks = list(pool.map(lambda cid: store.ack("g", cid, NOW), ["R1", "R2"]))
+        resend = pool.submit(store.publish, "g", "W2", "r", NOW).result()
+    assert all(a is not None and "W1" in a.publishers for a in acks)
+    assert resend.resend
+
+
+def test_sqlite_is_safe_across_processes(tmp_path):
+    """Several OS processes subscribe to one guid on one file; none is lost."""
+    import multiprocessing as mp
+
+    path = tmp_path / "shared.db"
+    SqliteStore(path, 600)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_subscribe_many, args=(str(path), f"P{i}")) for i in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    subscribers = SqliteStore(path, 600).publish("shared", "W", "r", time.time()).subscribers
+    assert subscribers == {f"P{i}-{j}" for i in range(4) for j in range(25)}
+
+
+def _subscribe_many(path: str, prefix: str) -> None:
+    store = SqliteStore(path, 600)
+    for j in range(25):
+        store.subscribe("shared", f"{prefix}-{j}", time.time())
+
+
+def test_dynamodb_round_trips_per_operation(dynamodb_client, table):
+    """One DynamoDB call per operation (counted on the wire by botocore's event hooks)."""
+    calls: list[str] = []
+    dynamodb_client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    store = DynamoDBStore(dynamodb_client, table, 600)
+    for op in (
+        lambda: store.subscribe("rt", "R", NOW),
+        lambda: store.publish("rt", "W", "r", NOW),
+        lambda: store.ack("rt", "R", NOW),
+        lambda: store.unsubscribe("rt", "R", NOW),
+    ):
+        calls.clear()
+        op()
+        assert calls == ["UpdateItem"]
+
+
+def test_dynamodb_reads_are_strongly_consistent_writes(dynamodb_client, table):
+    """No Scan, no Query, no eventually consistent GetItem outside legacy mode."""
+    calls: list[str] = []
+    dynamodb_client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    store = DynamoDBStore(dynamodb_client, table, 600)
+    store.publish("c", "W", "r", NOW)
+    store.subscribe("c", "R", NOW)
+    store.ack("c", "R", NOW)
+    store.ack("none", "R", NOW)
+    assert set(calls) == {"UpdateItem"}
+
+
+def test_dynamodb_item_shape(dynamodb_client, table):
+    store = DynamoDBStore(dynamodb_client, table, 600)
+    store.subscribe("shape", "R", NOW)
+    store.publish("shape", "W", '{"guid":"shape"}', NOW)
+    item = dynamodb_client.get_item(
+        TableName=table, Key={"connectionId": {"S": "guid#shape"}}, ConsistentRead=True
+    )["Item"]
+    assert item["subscribers"] == {"SS": ["R"]}
+    assert item["publishers"] == {"SS": ["W"]}
+    assert item["result"] == {"S": '{"guid":"shape"}'}
+    assert int(item["ttl"]["N"]) == int(NOW) + 600
+
+
+def test_unreachable_dynamodb_raises():
+    from botocore.config import Config
+    from botocore.exceptions import EndpointConnectionError
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=0.5),
+    )
+    with pytest.raises(EndpointConnectionError):
+        DynamoDBStore(client, "t", 600).subscribe("g", "R", NOW)
