@@ -51,9 +51,7 @@ def test_invalid_guid_in_text_commands(frame):
     assert not set(reply) & set("{}[]")
 
 
-@pytest.mark.parametrize(
-    "frame", ['{"guid": 5}', '{"guid": ""}', '{"guid": "a b"}', '{"guid": null}']
-)
+@pytest.mark.parametrize("frame", ['{"guid": 5}', '{"guid": ""}', '{"guid": "a b"}', '{"guid": null}'])
 def test_invalid_guid_in_result(frame):
     assert isinstance(p.parse_frame(frame), p.Malformed)
 

@@ -45,8 +45,7 @@ class Settings:
         table = env.get("CONNECTIONS_TABLE", cls.table)
         if not _TABLE_RE.fullmatch(table):
             raise ConfigError(
-                f"CONNECTIONS_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), "
-                f"got {table!r}"
+                f"CONNECTIONS_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got {table!r}"
             )
         store = env.get("WSRELAY_STORE", "dynamodb" if in_lambda else "sqlite").strip().lower()
         if store not in STORES:

@@ -59,23 +59,19 @@ def _build_store(settings: Settings) -> Store:
     client = _boto_session().client(
         "dynamodb",
         config=Config(
-            retries={"max_attempts": 4, "mode": "standard"},
+            retries={"total_max_attempts": 4, "mode": "standard"},
             connect_timeout=1,
             read_timeout=2,
             tcp_keepalive=True,
         ),
     )
-    return DynamoDBStore(
-        client, settings.table, settings.result_ttl_seconds, settings.legacy_subscriptions
-    )
+    return DynamoDBStore(client, settings.table, settings.result_ttl_seconds, settings.legacy_subscriptions)
 
 
 def _management_outbound(endpoint: str) -> Outbound:
     from wsrelay.outbound.management_api import ManagementApiOutbound, client_config
 
-    client = _boto_session().client(
-        "apigatewaymanagementapi", endpoint_url=endpoint, config=client_config()
-    )
+    client = _boto_session().client("apigatewaymanagementapi", endpoint_url=endpoint, config=client_config())
     return ManagementApiOutbound(client)
 
 
@@ -145,9 +141,7 @@ def _invoke(
     if not isinstance(request_context, Mapping):
         request_context = {}
     connection_id = request_context.get("connectionId")
-    request_id = str(
-        getattr(context, "aws_request_id", None) or request_context.get("requestId") or "-"
-    )
+    request_id = str(getattr(context, "aws_request_id", None) or request_context.get("requestId") or "-")
     route = str(request_context.get("routeKey") or route)
 
     def log(outcome: Outcome, level: str = "INFO", error: str | None = None) -> None:

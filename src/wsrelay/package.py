@@ -53,9 +53,7 @@ def runtime_closure(root: str = "wsrelay") -> list[str]:
     """Distributions to ship: `root`'s requirement closure minus the runtime-provided ones."""
     seen: set[str] = set()
     pending = [
-        name
-        for req in (metadata.requires(root) or [])
-        if (name := _requirement_name(req)) is not None
+        name for req in (metadata.requires(root) or []) if (name := _requirement_name(req)) is not None
     ]
     while pending:
         name = pending.pop()

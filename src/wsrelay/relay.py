@@ -151,14 +151,10 @@ class Relay:
         if channel is None or not channel.publishers:
             outcome = Outcome("ack_unroutable", guid)
             outcome.counts[ACKS_UNROUTABLE] += 1
-            outcome.notes.append(
-                "ack for a guid with no stored publisher (expired or never published)"
-            )
+            outcome.notes.append("ack for a guid with no stored publisher (expired or never published)")
             return outcome
         outcome = Outcome("acked", guid)
-        report = self.outbound.post(
-            unique(channel.publishers), protocol.ack_frame(guid, connection_id)
-        )
+        report = self.outbound.post(unique(channel.publishers), protocol.ack_frame(guid, connection_id))
         self._account_posts(report, outcome)
         if report.with_status(PostStatus.DELIVERED):
             outcome.counts[ACKS_ROUTED] += 1
@@ -191,6 +187,4 @@ class Relay:
         for result in report.results:
             if result.status in (PostStatus.FAILED, PostStatus.TOO_LARGE):
                 outcome.counts[POST_FAILURES] += 1
-                outcome.notes.append(
-                    f"post to {result.connection_id} {result.status.value}: {result.error}"
-                )
+                outcome.notes.append(f"post to {result.connection_id} {result.status.value}: {result.error}")

@@ -61,9 +61,7 @@ def invocation_record(
     if metrics:
         record["_aws"] = {
             "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [
-                {"Namespace": namespace, "Dimensions": [["service"]], "Metrics": metrics}
-            ],
+            "CloudWatchMetrics": [{"Namespace": namespace, "Dimensions": [["service"]], "Metrics": metrics}],
         }
     return record
 

@@ -87,9 +87,7 @@ def connect_event(api: Api, conn: ConnectionInfo) -> dict[str, Any]:
     return event
 
 
-def disconnect_event(
-    api: Api, conn: ConnectionInfo, status_code: int, reason: str
-) -> dict[str, Any]:
+def disconnect_event(api: Api, conn: ConnectionInfo, status_code: int, reason: str) -> dict[str, Any]:
     """The $disconnect event, with the close code and reason API Gateway reports."""
     event: dict[str, Any] = _header_fields(conn)
     event["requestContext"] = _context(
@@ -103,9 +101,7 @@ def disconnect_event(
     return event
 
 
-def message_event(
-    api: Api, conn: ConnectionInfo, route_key: str, data: str | bytes
-) -> dict[str, Any]:
+def message_event(api: Api, conn: ConnectionInfo, route_key: str, data: str | bytes) -> dict[str, Any]:
     """A MESSAGE event; binary frames arrive base64-encoded, as in AWS."""
     binary = isinstance(data, bytes)
     body = base64.b64encode(data).decode("ascii") if binary else data

@@ -49,7 +49,7 @@ def client_config(pool_size: int = FANOUT_THREADS) -> Any:
 
     return Config(
         max_pool_connections=pool_size,
-        retries={"max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
@@ -105,10 +105,6 @@ class ManagementApiOutbound:
                 retryable = True
             elapsed = time.monotonic() - started
             delay = self.retry.delay(attempt)
-            if (
-                not retryable
-                or attempt >= self.retry.max_attempts
-                or elapsed + delay > self.retry.deadline
-            ):
+            if not retryable or attempt >= self.retry.max_attempts or elapsed + delay > self.retry.deadline:
                 return PostResult(connection_id, PostStatus.FAILED, attempt - 1, message)
             self._sleep(delay)

@@ -7,8 +7,10 @@ TTL attribute ``ttl``):
 |---|---|---|---|
 | subscribe | UpdateItem, ALL_NEW | ``guid#<guid>`` | ``ADD subscribers SET ttl`` |
 | unsubscribe / 410 | UpdateItem | ``guid#<guid>`` | ``DELETE subscribers SET ttl`` |
-| publish | UpdateItem, ALL_OLD | ``guid#<guid>`` | ``SET result, publishedAt, ttl ADD publishers`` unless acked |
-| ack | UpdateItem, ALL_NEW | ``guid#<guid>`` | ``SET ackedBy, ttl REMOVE result`` if published |
+| publish | UpdateItem, ALL_OLD | ``guid#<guid>`` | ``SET result, publishedAt, ttl ADD publishers`` |
+| ack | UpdateItem, ALL_NEW | ``guid#<guid>`` | ``SET ackedBy, ttl REMOVE result`` |
+
+Publish is conditional on no ``ackedBy``; ack on ``publishers`` existing.
 
 One round trip each; UpdateItem is a write, so what it returns is strongly consistent and every
 interleaving of operations on a guid is ordered by DynamoDB's single-item atomicity. No Scan and
@@ -208,9 +210,7 @@ class DynamoDBStore:
         )
 
     def _legacy_unsubscribe(self, guid: str, connection_id: str) -> None:
-        self.client.delete_item(
-            TableName=self.table, Key={"connectionId": {"S": f"{connection_id}#{guid}"}}
-        )
+        self.client.delete_item(TableName=self.table, Key={"connectionId": {"S": f"{connection_id}#{guid}"}})
 
     def _legacy_subscribers(self, guid: str) -> frozenset[str]:
         found: set[str] = set()
@@ -270,9 +270,7 @@ def create_table(client: Any, table: str, legacy_index: bool = False) -> None:
         "BillingMode": "PAY_PER_REQUEST",
     }
     if legacy_index:
-        params["AttributeDefinitions"].append(
-            {"AttributeName": "subscription", "AttributeType": "S"}
-        )
+        params["AttributeDefinitions"].append({"AttributeName": "subscription", "AttributeType": "S"})
         params["GlobalSecondaryIndexes"] = [
             {
                 "IndexName": LEGACY_INDEX,
