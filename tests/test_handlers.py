@@ -175,7 +175,7 @@ def test_binary_frame_is_refused(relay_env):
     conn = ConnectionInfo()
     handlers.sendmessage(message(conn, b"\xff\xfe"), Ctx())
     assert api.delivered(conn.connection_id) == ["error: frame is not UTF-8 text"]
-    handlers.sendmessage(message(conn, "ping".encode()), Ctx())  # base64 text still works
+    handlers.sendmessage(message(conn, b"ping"), Ctx())  # base64 text still works
     assert api.delivered(conn.connection_id)[-1] == "pong"
 
 
