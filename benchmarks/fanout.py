@@ -1,0 +1,73 @@
+"""Fan-out: time to post one result to 1, 10 and 100 subscribers through the real boto3
+Management API client, against a recording Management API that answers after 20 ms.
+wsrelay's parallel outbound beside today's sequential loop, in one run.
+Target: 100 subscribers in <= 10x the time of 1 (today's loop: ~100x).
+
+    python benchmarks/fanout.py [--latency-ms 20] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import boto3
+from rich.console import Console
+from rich.table import Table
+
+from wsrelay.outbound.management_api import ManagementApiOutbound, client_config
+from wsrelay.tools.recording_api import RecordingManagementApi
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with RecordingManagementApi(latency_s=args.latency_ms / 1000) as api:
+        client = boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=api.endpoint,
+            region_name="us-east-1",
+            config=client_config(),
+        )
+        outbound = ManagementApiOutbound(client)
+
+        def parallel(ids: list[str]) -> None:
+            report = outbound.post(ids, '{"guid":"g"}')
+            assert all(r.status.value == "delivered" for r in report.results)
+
+        def sequential(ids: list[str]) -> None:  # today's loop
+            for cid in ids:
+                client.post_to_connection(ConnectionId=cid, Data=b'{"guid":"g"}')
+
+        parallel([f"warm{i}" for i in range(100)])  # open the pool's connections once
+        results: dict[tuple[str, int], float] = {}
+        for n in (1, 10, 100):
+            ids = [f"C{i}=" for i in range(n)]
+            for label, fn in (("wsrelay (parallel)", parallel), ("today (sequential)", sequential)):
+                samples = []
+                for _ in range(args.repeats):
+                    t0 = time.perf_counter()
+                    fn(ids)
+                    samples.append((time.perf_counter() - t0) * 1000)
+                results[(label, n)] = statistics.median(samples)
+    grid = Table(
+        title=f"fan-out, Management API answering after {args.latency_ms:g} ms (median of {args.repeats})"
+    )
+    for col in ("implementation", "1 sub", "10 subs", "100 subs", "100 / 1"):
+        grid.add_column(col, justify="right")
+    for label in ("wsrelay (parallel)", "today (sequential)"):
+        t1, t10, t100 = (results[(label, n)] for n in (1, 10, 100))
+        grid.add_row(label, f"{t1:.1f} ms", f"{t10:.1f} ms", f"{t100:.1f} ms", f"{t100 / t1:.1f}x")
+    Console(width=120).print(grid)
+    print("target: wsrelay 100/1 <= 10x")
+
+
+if __name__ == "__main__":
+    main()

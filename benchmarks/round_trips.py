@@ -1,0 +1,131 @@
+"""DynamoDB round trips per operation, counted on botocore's wire events against moto's server,
+for wsrelay and for today's implementation (its calls replayed as the Node code makes them).
+
+    python benchmarks/round_trips.py
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import boto3
+from _support import moto_server
+from rich.console import Console
+from rich.table import Table
+
+from wsrelay.stores.dynamodb import LEGACY_INDEX, DynamoDBStore, create_table
+
+
+class Todays:
+    """Today's Node relay's DynamoDB calls per operation (events-protocol.md)."""
+
+    def __init__(self, client, table: str) -> None:
+        self.c, self.t = client, table
+
+    def connect(self, conn: str) -> None:
+        ttl = {"N": str(int(time.time()) + 86400)}
+        self.c.put_item(TableName=self.t, Item={"connectionId": {"S": conn}, "ttl": ttl})
+
+    def subscribe(self, guid: str, conn: str) -> None:
+        item = {"connectionId": {"S": f"{conn}#{guid}"}, "subscription": {"S": guid}}
+        self.c.put_item(TableName=self.t, Item=item)
+
+    def unsubscribe(self, guid: str, conn: str) -> None:
+        self.c.delete_item(TableName=self.t, Key={"connectionId": {"S": f"{conn}#{guid}"}})
+
+    def publish(self, guid: str, conn: str) -> None:
+        self.c.put_item(
+            TableName=self.t,
+            Item={
+                "connectionId": {"S": f"guid-sender#{guid}"},
+                "senderConnectionId": {"S": conn},
+                "ttl": {"N": str(int(time.time()) + 60)},
+            },
+        )
+        self.c.query(
+            TableName=self.t,
+            IndexName=LEGACY_INDEX,
+            KeyConditionExpression="subscription = :g",
+            ExpressionAttributeValues={":g": {"S": guid}},
+        )
+
+    def ack(self, guid: str, conn: str) -> None:
+        self.c.get_item(TableName=self.t, Key={"connectionId": {"S": f"guid-sender#{guid}"}})
+
+    def disconnect(self, conn: str) -> None:
+        page = self.c.scan(
+            TableName=self.t,
+            FilterExpression="begins_with(connectionId, :c)",
+            ExpressionAttributeValues={":c": {"S": conn}},
+        )
+        for item in page["Items"]:
+            self.c.delete_item(TableName=self.t, Key={"connectionId": item["connectionId"]})
+
+
+def count(client, action: Callable[[], object]) -> tuple[int, str]:
+    calls: list[str] = []
+
+    def hook(model, **_):
+        calls.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb.*", hook)
+    try:
+        action()
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*", hook)
+    return len(calls), " + ".join(calls) or "-"
+
+
+def measure(client, store: DynamoDBStore) -> dict[str, tuple[int, str]]:
+    g, now = uuid.uuid4().hex, time.time()
+    return {
+        "connect": (0, "-"),
+        "subscribe": count(client, lambda: store.subscribe(g, "R", now)),
+        "publish": count(client, lambda: store.publish(g, "W", "{}", now)),
+        "ack": count(client, lambda: store.ack(g, "R", now)),
+        "unsubscribe": count(client, lambda: store.unsubscribe(g, "R", now)),
+        "disconnect": (0, "-"),
+    }
+
+
+def main() -> None:
+    with moto_server() as url:
+        client = boto3.client("dynamodb", endpoint_url=url)
+        table = "events-connections"
+        create_table(client, table, legacy_index=True)
+        ours = DynamoDBStore(client, table, 600)
+        legacy = DynamoDBStore(client, table, 600, legacy=True)
+        today = Todays(client, table)
+        rows = [("wsrelay", measure(client, ours)), ("wsrelay legacy mode", measure(client, legacy))]
+        g = uuid.uuid4().hex
+        rows.append(
+            (
+                "today (Node)",
+                {
+                    "connect": count(client, lambda: today.connect("R")),
+                    "subscribe": count(client, lambda: today.subscribe(g, "R")),
+                    "publish": count(client, lambda: today.publish(g, "W")),
+                    "ack": count(client, lambda: today.ack(g, "R")),
+                    "unsubscribe": count(client, lambda: today.unsubscribe(g, "R")),
+                    "disconnect": count(client, lambda: today.disconnect("R")),
+                },
+            )
+        )
+    ops = ["connect", "subscribe", "publish", "ack", "unsubscribe", "disconnect"]
+    grid = Table(title="DynamoDB round trips per operation (counted botocore calls)")
+    grid.add_column("implementation")
+    for op in ops:
+        grid.add_column(op)
+    for label, counts in rows:
+        grid.add_row(label, *(f"{counts[op][0]}  {counts[op][1]}" for op in ops))
+    Console(width=200).print(grid)
+    print(
+        "wsrelay: +1 UpdateItem per stale subscriber removed after a 410; today's disconnect "
+        "Scan reads one page of the whole table (and deletes each match)."
+    )
+
+
+if __name__ == "__main__":
+    main()

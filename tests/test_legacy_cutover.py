@@ -1,0 +1,111 @@
+"""Cutover compatibility (WSRELAY_LEGACY_SUBSCRIPTIONS=true), tested both ways on moto's server:
+today's items are found by wsrelay, and wsrelay's writes are found by today's lookups."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from wsrelay.stores.dynamodb import LEGACY_INDEX, DynamoDBStore
+
+
+def todays_subscribe(client, table, connection_id, guid):
+    """What today's Node sendmessage writes on `subscribe: <guid>`."""
+    client.put_item(
+        TableName=table,
+        Item={"connectionId": {"S": f"{connection_id}#{guid}"}, "subscription": {"S": guid}},
+    )
+
+
+def todays_publish(client, table, connection_id, guid):
+    """What today's code writes on each publish (the ack route)."""
+    client.put_item(
+        TableName=table,
+        Item={
+            "connectionId": {"S": f"guid-sender#{guid}"},
+            "senderConnectionId": {"S": connection_id},
+            "ttl": {"N": str(int(time.time()) + 60)},
+        },
+    )
+
+
+def todays_subscribers(client, table, guid):
+    """Today's subscriber lookup: a Query on the SubscriptionIndex GSI."""
+    items = client.query(
+        TableName=table,
+        IndexName=LEGACY_INDEX,
+        KeyConditionExpression="subscription = :g",
+        ExpressionAttributeValues={":g": {"S": guid}},
+    )["Items"]
+    return {item["connectionId"]["S"].split("#", 1)[0] for item in items}
+
+
+def todays_sender(client, table, guid):
+    item = client.get_item(TableName=table, Key={"connectionId": {"S": f"guid-sender#{guid}"}})
+    return item.get("Item", {}).get("senderConnectionId", {}).get("S")
+
+
+@pytest.fixture
+def legacy_store(dynamodb_client, table):
+    return DynamoDBStore(dynamodb_client, table, 600, legacy=True)
+
+
+def test_switch_to_wsrelay_finds_todays_subscription(dynamodb_client, table, legacy_store):
+    todays_subscribe(dynamodb_client, table, "ROUTER=", "job-old")
+    published = legacy_store.publish("job-old", "WORKER=", '{"guid":"job-old"}', time.time())
+    assert published.subscribers == {"ROUTER="}
+
+
+def test_switch_to_wsrelay_routes_acks_of_todays_publishes(dynamodb_client, table, legacy_store):
+    todays_publish(dynamodb_client, table, "WORKER=", "job-old")
+    channel = legacy_store.ack("job-old", "ROUTER=", time.time())
+    assert channel is not None and channel.publishers == {"WORKER="}
+
+
+def test_rollback_todays_code_finds_wsrelay_subscriptions(dynamodb_client, table, legacy_store):
+    legacy_store.subscribe("job-new", "ROUTER=", time.time())
+    assert todays_subscribers(dynamodb_client, table, "job-new") == {"ROUTER="}
+    legacy_store.unsubscribe("job-new", "ROUTER=", time.time())
+    assert todays_subscribers(dynamodb_client, table, "job-new") == set()
+
+
+def test_rollback_todays_code_routes_acks_of_wsrelay_publishes(dynamodb_client, table, legacy_store):
+    legacy_store.publish("job-new", "WORKER=", "{}", time.time())
+    assert todays_sender(dynamodb_client, table, "job-new") == "WORKER="
+
+
+def test_legacy_items_carry_a_ttl(dynamodb_client, table, legacy_store):
+    legacy_store.subscribe("job-ttl", "R=", time.time())
+    item = dynamodb_client.get_item(TableName=table, Key={"connectionId": {"S": "R=#job-ttl"}})["Item"]
+    assert int(item["ttl"]["N"]) > time.time()
+
+
+def test_off_by_default_writes_nothing_old(dynamodb_client, table):
+    store = DynamoDBStore(dynamodb_client, table, 600)
+    store.subscribe("job-x", "R=", time.time())
+    store.publish("job-x", "W=", "{}", time.time())
+    assert todays_subscribers(dynamodb_client, table, "job-x") == set()
+    assert todays_sender(dynamodb_client, table, "job-x") is None
+    todays_subscribe(dynamodb_client, table, "OLD=", "job-y")
+    assert store.publish("job-y", "W=", "{}", time.time()).subscribers == frozenset()
+
+
+def test_handlers_in_legacy_mode_relay_to_a_todays_subscriber(
+    load_handlers, moto_endpoint, table, management_api, dynamodb_client
+):
+    handlers = load_handlers(
+        WSRELAY_STORE="dynamodb",
+        AWS_ENDPOINT_URL_DYNAMODB=moto_endpoint,
+        CONNECTIONS_TABLE=table,
+        WSRELAY_MANAGEMENT_ENDPOINT=management_api.endpoint,
+        WSRELAY_LEGACY_SUBSCRIPTIONS="true",
+    )
+    todays_subscribe(dynamodb_client, table, "ROUTER=", "job-h")
+    event = {
+        "requestContext": {"connectionId": "WORKER=", "routeKey": "$default"},
+        "body": '{"guid":"job-h"}',
+        "isBase64Encoded": False,
+    }
+    assert handlers.sendmessage(event, None) == {"statusCode": 200}
+    assert management_api.delivered("ROUTER=") == ['{"guid":"job-h"}']
