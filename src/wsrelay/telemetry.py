@@ -66,7 +66,16 @@ def invocation_record(
     return record
 
 
+_sink: Callable[[str], Any] | None = None
+
+
+def set_sink(write: Callable[[str], Any] | None) -> None:
+    """Send every later line to `write` instead of stdout (the local gateway's log file)."""
+    global _sink
+    _sink = write
+
+
 def write_line(record: dict[str, Any], write: Callable[[str], Any] | None = None) -> None:
     """Write the record as one compact JSON line (stdout by default, as Lambda collects it)."""
     line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
-    (write or sys.stdout.write)(line)
+    (write or _sink or sys.stdout.write)(line)
