@@ -54,8 +54,9 @@ def build_runtime(settings: GatewaySettings, gateway: Gateway) -> Runtime:
     env = handler_environment(settings, gateway.management_endpoint)
     if settings.runtime == "inprocess":
         assert gateway.loop is not None
-        outbound = gateway_outbound(gateway, gateway.loop, settings.integration_timeout_s)
-        return InProcessRuntime(settings, env, outbound)
+        inline = settings.store == "sqlite" and not settings.post_latency_ms
+        outbound = gateway_outbound(gateway, gateway.loop, settings.integration_timeout_s, inline)
+        return InProcessRuntime(settings, env, outbound, inline)
     return ProcessRuntime(settings, env, settings.runtime)
 
 

@@ -9,6 +9,8 @@ handling as in AWS.
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -22,16 +24,24 @@ _ERROR_CODES = {410: "GoneException", 413: "PayloadTooLargeException", 429: "Lim
 
 
 class GatewayClient:
-    """``post_to_connection`` straight into a running `Gateway` (called from worker threads)."""
+    """``post_to_connection`` straight into a running `Gateway`.
+
+    Called on the event loop's thread (handlers run inline) it posts synchronously; from a worker
+    thread it hands the post to the loop and waits for its answer.
+    """
 
     def __init__(self, gateway: Gateway, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
         self.gateway = gateway
         self.loop = loop
         self.timeout_s = timeout_s
+        self.loop_thread = threading.get_ident()
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
-        future = asyncio.run_coroutine_threadsafe(self.gateway.post(ConnectionId, Data), self.loop)
-        status = future.result(self.timeout_s)
+        if threading.get_ident() == self.loop_thread:
+            status = self.gateway.post_now(ConnectionId, Data)
+        else:
+            future = asyncio.run_coroutine_threadsafe(self.gateway.post(ConnectionId, Data), self.loop)
+            status = future.result(self.timeout_s)
         if status != 200:
             code = _ERROR_CODES.get(status, "InternalServerErrorException")
             raise ClientError(
@@ -41,6 +51,22 @@ class GatewayClient:
         return {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
 
-def gateway_outbound(gateway: Gateway, loop: asyncio.AbstractEventLoop, timeout_s: float) -> ManagementApiOutbound:
-    """An `Outbound` that posts to `gateway`'s connections."""
-    return ManagementApiOutbound(GatewayClient(gateway, loop, timeout_s))
+class SerialExecutor:
+    """``map`` in the calling thread: fan-out for handlers that run inline on the event loop."""
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        return map(fn, items)
+
+
+def gateway_outbound(
+    gateway: Gateway, loop: asyncio.AbstractEventLoop, timeout_s: float, inline: bool
+) -> ManagementApiOutbound:
+    """An `Outbound` that posts to `gateway`'s connections (created on the loop's thread).
+
+    Inline, posts are synchronous buffer writes: fan-out needs no threads and a retry (only an
+    injected 429 can ask for one) does not sleep, since sleeping would block the loop.
+    """
+    client = GatewayClient(gateway, loop, timeout_s)
+    if inline:
+        return ManagementApiOutbound(client, executor=SerialExecutor(), sleep=lambda _: None)  # type: ignore[arg-type]
+    return ManagementApiOutbound(client)

@@ -38,7 +38,7 @@ from wsrelay.gateway.settings import GatewaySettings
 from wsrelay.gateway.stats import GatewayStats
 
 HEAD_LIMIT = 16 * 1024
-SEND_TIMEOUT_S = 5.0
+SEND_BUFFER_LIMIT = 4 * 1024 * 1024
 _CLOSE_REASONS = {
     1000: "Normal closure",
     1001: "Going away",
@@ -80,15 +80,15 @@ class Connection:
                 with contextlib.suppress(OSError):
                     self.writer.write_eof()
 
-    async def send(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:
+        """Queue a message on the transport (text when it is UTF-8, else binary)."""
         try:
-            text = data.decode("utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError:
             self.proto.send_binary(data)
         else:
-            self.proto.send_text(text.encode("utf-8"))
+            self.proto.send_text(data)
         self.flush()
-        await asyncio.wait_for(self.writer.drain(), SEND_TIMEOUT_S)
 
     def close(self, code: int, reason: str) -> None:
         """Start a server-side close (idle timeout, DELETE, shutdown)."""
@@ -115,6 +115,7 @@ class Gateway:
         self.api = Api(stage=settings.stage, domain_name=settings.host)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._http_tasks: set[asyncio.Task[Any]] = set()
         self._selection_path = settings.route_selection_expression.removeprefix("$request.body.").split(".")
         self.loop: asyncio.AbstractEventLoop | None = None
         self.port = settings.port
@@ -144,9 +145,15 @@ class Gateway:
             self._server.close()
         for conn in list(self.connections.values()):
             conn.close(1001, "Going away")
-        pending = [t for t in self._tasks if not t.done()]
+        # WebSocket closes and in-flight messages first (their handlers may still post) ...
+        pending = [t for t in self._tasks if not t.done() and t not in self._http_tasks]
         if pending:
             await asyncio.wait(pending, timeout=self.settings.integration_timeout_s + 1)
+        # ... then the Management API's keep-alive connections (boto3 pools hold them open).
+        for task in list(self._http_tasks):
+            task.cancel()
+        if self._http_tasks:
+            await asyncio.wait(list(self._http_tasks), timeout=2)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
@@ -173,10 +180,12 @@ class Gateway:
         try:
             if b"upgrade: websocket" in head.lower():
                 await self._websocket(head, reader, writer)
-            else:
+            elif task is not None:
+                self._http_tasks.add(task)
+                task.add_done_callback(self._http_tasks.discard)
                 await self._http(head, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # the peer went away, or `stop` closed a keep-alive connection
         finally:
             writer.close()
 
@@ -351,43 +360,42 @@ class Gateway:
             "connectionId": conn.connection_id,
             "requestId": event["requestContext"]["requestId"],
         }
-        with contextlib.suppress(Exception):
-            if conn.open:
-                await conn.send(json.dumps(error).encode())
+        if conn.open:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                conn.send(json.dumps(error).encode())
 
     # -- posting (Management API and the in-process outbound) ----------------------------------
 
     async def post(self, connection_id: str, data: bytes) -> int:
         """Deliver `data` to a connection; returns the HTTP status the Management API answers."""
+        if self.settings.post_latency_ms:
+            await asyncio.sleep(self.settings.post_latency_ms / 1000)
+        return self.post_now(connection_id, data)
+
+    def post_now(self, connection_id: str, data: bytes) -> int:
+        """`post` without the injected latency, synchronously (on the event loop's thread)."""
+        status = self._post_status(connection_id, data)
+        self.stats.posts[str(status)] += 1
+        return status
+
+    def _post_status(self, connection_id: str, data: bytes) -> int:
         settings = self.settings
         if len(data) > settings.message_limit:
-            self.stats.posts["413"] += 1
             return 413
         conn = self.connections.get(connection_id)
         if conn is None or not conn.open:
-            self.stats.posts["410"] += 1
             return 410
         if settings.post_410 and random.random() < settings.post_410:
-            conn.abort()
-            self.stats.posts["410"] += 1
+            conn.abort()  # as AWS would answer only for a dead connection
             return 410
         if settings.post_429 and random.random() < settings.post_429:
-            self.stats.posts["429"] += 1
             return 429
-        if settings.post_latency_ms:
-            await asyncio.sleep(settings.post_latency_ms / 1000)
-            if not conn.open:
-                self.stats.posts["410"] += 1
-                return 410
+        if conn.writer.transport.get_write_buffer_size() > SEND_BUFFER_LIMIT:
+            return 429  # the client is not reading: AWS answers LimitExceededException
         try:
-            await conn.send(data)
-        except TimeoutError:
-            self.stats.posts["429"] += 1
-            return 429  # the client's buffer is full, as AWS reports it
+            conn.send(data)
         except (ConnectionError, RuntimeError):
-            self.stats.posts["410"] += 1
             return 410
-        self.stats.posts["200"] += 1
         return 200
 
     def connection_info(self, connection_id: str) -> dict[str, Any] | None:

@@ -5,7 +5,11 @@ One row per guid mirrors the DynamoDB item (docs/storage.md). Every operation is
 instead of deadlocking on lock upgrades), in WAL mode with a busy timeout. Like DynamoDB TTL,
 expired rows are treated as absent on every read and purged lazily.
 
-Connections are per thread (the local gateway calls the store from a thread pool).
+Connections are per thread (the local gateway calls the store from a thread pool). Writers
+queue on an exclusive ``flock`` of ``<file>.lock`` before ``BEGIN IMMEDIATE``: the kernel wakes
+the next waiter the moment the lock is free, where SQLite's own busy handler would sleep and poll
+(1, 2, 5, ... 100 ms), which under 16 concurrent writers turned a 0.2 ms transaction into a 200 ms
+tail.
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ import os
 import random
 import sqlite3
 import threading
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: fall back to SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -72,18 +81,27 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
+            if fcntl is not None:
+                self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         return db
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
+        lock = getattr(self._local, "lock", None)
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _load(self, db: sqlite3.Connection, guid: str, now: float) -> _Row | None:
         row = db.execute(
@@ -156,3 +174,7 @@ class SqliteStore:
         if db is not None:
             db.close()
             self._local.db = None
+        lock = getattr(self._local, "lock", None)
+        if lock is not None:
+            os.close(lock)
+            self._local.lock = None

@@ -1,0 +1,114 @@
+"""The local stack against the reference ceiling, in one run.
+
+Drives the same client cycle (shared/bench/bare_relay.py's own `bench` client: subscribe, publish,
+receive, ack, ack received, unsubscribe; 16 concurrent pairs) against
+`bare_relay.py serve`, `wsrelay serve --runtime inprocess` (embedded SQLite store) and
+`wsrelay serve --runtime lmi`, alternating rounds, and prints medians and ratios.
+Targets on a 2-core machine: inprocess >= 0.5x the bare relay's cycles/s, p99 <= 3x.
+
+    python benchmarks/local_stack.py [--pairs 16] [--seconds 5] [--rounds 3] [--bare PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from _support import free_port
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BARE = ROOT.parent / "shared" / "bench" / "bare_relay.py"
+RESULT = re.compile(r"cycles=(\d+) cycles/s=(\d+) p50=([\d.]+)ms p99=([\d.]+)ms")
+
+
+@contextlib.contextmanager
+def bare_server(bare: Path) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(bare), "serve", str(port)])
+    try:
+        time.sleep(1.0)
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def wsrelay_server(runtime: str, state_dir: str) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--quiet",
+         "--runtime", runtime, "--state-dir", state_dir],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = re.search(r"websocket=(\S+)", line)
+        if url is None:
+            raise RuntimeError(f"wsrelay serve did not start: {line!r}")
+        yield url.group(1)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def drive(bare: Path, url: str, pairs: int, seconds: float) -> tuple[float, float, float]:
+    out = subprocess.run(
+        [sys.executable, str(bare), "bench", str(pairs), str(seconds), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    match = RESULT.search(out)
+    if match is None:
+        raise RuntimeError(f"unexpected bench output: {out!r}")
+    return float(match.group(2)), float(match.group(3)), float(match.group(4))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bare", type=Path, default=DEFAULT_BARE)
+    parser.add_argument("--skip-lmi", action="store_true")
+    args = parser.parse_args()
+    if not args.bare.exists():
+        sys.exit(f"reference not found: {args.bare} (pass --bare PATH to bare_relay.py)")
+    names = ["bare relay (reference)", "wsrelay inprocess"] + ([] if args.skip_lmi else ["wsrelay lmi"])
+    samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        urls = {
+            names[0]: stack.enter_context(bare_server(args.bare)),
+            names[1]: stack.enter_context(wsrelay_server("inprocess", f"{tmp}/inprocess")),
+        }
+        if not args.skip_lmi:
+            urls[names[2]] = stack.enter_context(wsrelay_server("lmi", f"{tmp}/lmi"))
+        for name, url in urls.items():  # warm-up: connections, lazily started processes
+            drive(args.bare, url, args.pairs, 1.0)
+        for r in range(args.rounds):
+            for name in names:
+                print(f"  round {r + 1}/{args.rounds}: {name} ...", file=sys.stderr, flush=True)
+                samples[name].append(drive(args.bare, urls[name], args.pairs, args.seconds))
+    med = {n: tuple(statistics.median(s[i] for s in samples[n]) for i in range(3)) for n in names}
+    ref = med[names[0]]
+    grid = Table(title=f"local stack, {args.pairs} pairs, {args.rounds} rounds x {args.seconds:g}s (medians)")
+    for col in ("server", "cycles/s", "p50 ms", "p99 ms", "cycles/s vs bare", "p99 vs bare"):
+        grid.add_column(col, justify="right")
+    for name in names:
+        rate, p50, p99 = med[name]
+        grid.add_row(name, f"{rate:.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{rate / ref[0]:.2f}x", f"{p99 / ref[2]:.2f}x")
+    Console(width=120).print(grid)
+    print("targets: inprocess cycles/s >= 0.50x bare, p99 <= 3x bare")
+
+
+if __name__ == "__main__":
+    main()
