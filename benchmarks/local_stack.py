@@ -46,9 +46,21 @@ def bare_server(bare: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def wsrelay_server(runtime: str, state_dir: str) -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--quiet",
-         "--runtime", runtime, "--state-dir", state_dir],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "wsrelay.cli",
+            "serve",
+            "--port",
+            "0",
+            "--quiet",
+            "--runtime",
+            runtime,
+            "--state-dir",
+            state_dir,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -65,7 +77,9 @@ def wsrelay_server(runtime: str, state_dir: str) -> Iterator[str]:
 def drive(bare: Path, url: str, pairs: int, seconds: float) -> tuple[float, float, float]:
     out = subprocess.run(
         [sys.executable, str(bare), "bench", str(pairs), str(seconds), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     match = RESULT.search(out)
     if match is None:
@@ -74,7 +88,9 @@ def drive(bare: Path, url: str, pairs: int, seconds: float) -> tuple[float, floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pairs", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
@@ -105,7 +121,9 @@ def main() -> None:
         grid.add_column(col, justify="right")
     for name in names:
         rate, p50, p99 = med[name]
-        grid.add_row(name, f"{rate:.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{rate / ref[0]:.2f}x", f"{p99 / ref[2]:.2f}x")
+        grid.add_row(
+            name, f"{rate:.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{rate / ref[0]:.2f}x", f"{p99 / ref[2]:.2f}x"
+        )
     Console(width=120).print(grid)
     print("targets: inprocess cycles/s >= 0.50x bare, p99 <= 3x bare")
 

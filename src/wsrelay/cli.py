@@ -50,26 +50,50 @@ def add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--table", default=d.table)
     p.add_argument("--result-ttl", type=int, default=d.result_ttl_seconds, help="RESULT_TTL_SECONDS")
     p.add_argument("--legacy-subscriptions", action="store_true", help="WSRELAY_LEGACY_SUBSCRIPTIONS")
-    p.add_argument("--concurrency", type=int, default=None,
-                   help="inprocess: handler threads (16); lmi: processes per function (4)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="inprocess: handler threads (16); lmi: processes per function (4)",
+    )
     p.add_argument("--cold-start-ms", type=float, default=d.cold_start_ms, help="ondemand: extra delay")
-    p.add_argument("--max-concurrency", type=int, default=d.max_concurrency,
-                   help="ondemand: environments per function before throttling (0 = unlimited)")
+    p.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=d.max_concurrency,
+        help="ondemand: environments per function before throttling (0 = unlimited)",
+    )
     p.add_argument("--keep-warm", type=float, default=d.keep_warm_s, help="ondemand: idle seconds kept")
     p.add_argument("--route-selection-expression", default=d.route_selection_expression)
-    p.add_argument("--route", action="append", default=[], metavar="KEY[=module.function]",
-                   help="a custom route key (handler defaults to wsrelay.handlers.sendmessage)")
+    p.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="KEY[=module.function]",
+        help="a custom route key (handler defaults to wsrelay.handlers.sendmessage)",
+    )
     p.add_argument("--frame-limit", type=int, default=d.frame_limit, help="bytes per frame")
     p.add_argument("--message-limit", type=int, default=d.message_limit, help="bytes per message")
     p.add_argument("--idle-timeout", type=float, default=d.idle_timeout_s, help="seconds")
     p.add_argument("--max-duration", type=float, default=d.max_duration_s, help="seconds")
     p.add_argument("--integration-timeout", type=float, default=d.integration_timeout_s, help="seconds")
-    p.add_argument("--drop-disconnect", type=_fraction, default=0.0, metavar="F",
-                   help="never run $disconnect for a fraction F of closes")
-    p.add_argument("--post-410", type=_fraction, default=0.0, metavar="F",
-                   help="answer a fraction F of posts with 410 and drop that connection")
-    p.add_argument("--post-429", type=_fraction, default=0.0, metavar="F",
-                   help="answer a fraction F of posts with 429")
+    p.add_argument(
+        "--drop-disconnect",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="never run $disconnect for a fraction F of closes",
+    )
+    p.add_argument(
+        "--post-410",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="answer a fraction F of posts with 410 and drop that connection",
+    )
+    p.add_argument(
+        "--post-429", type=_fraction, default=0.0, metavar="F", help="answer a fraction F of posts with 429"
+    )
     p.add_argument("--post-latency-ms", type=float, default=0.0, metavar="N")
     p.add_argument("--quiet", action="store_true", help="no console line per invocation")
 

@@ -31,6 +31,7 @@ class Settings:
     result_ttl_seconds: int = 600
     store: str = "sqlite"
     sqlite_path: str = ".wsrelay/relay.sqlite3"
+    sqlite_shared: bool = True
     management_endpoint: str | None = None
     legacy_subscriptions: bool = False
     metrics_namespace: str = "wsrelay"
@@ -66,6 +67,7 @@ class Settings:
             result_ttl_seconds=_positive_int(env, "RESULT_TTL_SECONDS", cls.result_ttl_seconds),
             store=store,
             sqlite_path=env.get("WSRELAY_SQLITE_PATH") or cls.sqlite_path,
+            sqlite_shared=_boolean(env, "WSRELAY_SQLITE_SHARED", default=True),
             management_endpoint=endpoint.rstrip("/") if endpoint else None,
             legacy_subscriptions=_boolean(env, "WSRELAY_LEGACY_SUBSCRIPTIONS"),
             metrics_namespace=namespace,
@@ -87,8 +89,10 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _boolean(env: Mapping[str, str], name: str) -> bool:
+def _boolean(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
     if raw in _TRUE:
         return True
     if raw in _FALSE:

@@ -23,7 +23,7 @@ from typing import Any
 from wsrelay.config import Settings
 from wsrelay.ports import Outbound, Store
 from wsrelay.relay import HANDLER_ERRORS, Outcome, Relay
-from wsrelay.telemetry import invocation_record, write_line
+from wsrelay.telemetry import invocation_line, write_line
 
 SETTINGS = Settings.from_env()
 
@@ -51,7 +51,7 @@ def _build_store(settings: Settings) -> Store:
     if settings.store == "sqlite":
         from wsrelay.stores.sqlite import SqliteStore
 
-        return SqliteStore(settings.sqlite_path, settings.result_ttl_seconds)
+        return SqliteStore(settings.sqlite_path, settings.result_ttl_seconds, settings.sqlite_shared)
     from botocore.config import Config
 
     from wsrelay.stores.dynamodb import DynamoDBStore
@@ -146,7 +146,7 @@ def _invoke(
 
     def log(outcome: Outcome, level: str = "INFO", error: str | None = None) -> None:
         write_line(
-            invocation_record(
+            invocation_line(
                 namespace=SETTINGS.metrics_namespace,
                 service=SETTINGS.service,
                 request_id=request_id,

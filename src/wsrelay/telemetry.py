@@ -8,20 +8,24 @@ metric). CloudWatch extracts the metrics from the log line; nothing else is call
 Written by hand instead of with aws-lambda-powertools' Metrics: powertools keeps metrics in
 state shared by every instance of the process, which mixes concurrent invocations when the
 local gateway runs handlers on a thread pool, and its import adds ~55 ms to every LMI process
-start. This module is ~50 lines and per-invocation by construction.
+start. This module is short and per-invocation by construction.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
+from json.encoder import encode_basestring as _quote  # type: ignore[attr-defined]
 from typing import Any
 
 from wsrelay.relay import DELIVERY_LATENCY, Outcome
 
 
-def invocation_record(
+def _text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def invocation_line(
     *,
     namespace: str,
     service: str,
@@ -33,37 +37,47 @@ def invocation_record(
     timestamp_ms: int,
     level: str = "INFO",
     error: str | None = None,
-) -> dict[str, Any]:
-    """The log record of one invocation, with EMF metrics when it counted any."""
-    record: dict[str, Any] = {
-        "level": level,
-        "timestamp": timestamp_ms,
-        "service": service,
-        "requestId": request_id,
-        "route": route,
-        "connectionId": connection_id,
-        "guid": outcome.guid,
-        "outcome": outcome.outcome,
-        "durationMs": round(duration_ms, 3),
-    }
+) -> str:
+    """The JSON log line of one invocation (newline-terminated), with EMF when it counted any.
+
+    Composed from parts rather than with ``json.dumps`` of a dict: the same JSON, at a third of
+    the cost, which matters when the local gateway runs thousands of invocations a second.
+    Strings go through json's own escaping; metric names are fixed identifiers.
+    """
+    parts = [
+        '{"level":', _quote(level),
+        ',"timestamp":', str(timestamp_ms),
+        ',"service":', _quote(service),
+        ',"requestId":', _quote(request_id),
+        ',"route":', _quote(route),
+        ',"connectionId":', _text(connection_id),
+        ',"guid":', _text(outcome.guid),
+        ',"outcome":', _quote(outcome.outcome),
+        ',"durationMs":', repr(round(duration_ms, 3)),
+    ]  # fmt: skip
     if outcome.notes:
-        record["notes"] = outcome.notes
+        parts += [',"notes":[', ",".join(map(_quote, outcome.notes)), "]"]
     if error is not None:
-        record["error"] = error
-    metrics = [{"Name": name, "Unit": "Count"} for name, n in outcome.counts.items() if n]
+        parts += [',"error":', _quote(error)]
+    units = []
     for name, n in outcome.counts.items():
         if n:
-            record[name] = n
+            parts += [',"', name, '":', str(n)]
+            units.append((name, "Count"))
     if outcome.latencies_ms:
-        metrics.append({"Name": DELIVERY_LATENCY, "Unit": "Milliseconds"})
-        values = [round(v, 3) for v in outcome.latencies_ms]
-        record[DELIVERY_LATENCY] = values[0] if len(values) == 1 else values
-    if metrics:
-        record["_aws"] = {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{"Namespace": namespace, "Dimensions": [["service"]], "Metrics": metrics}],
-        }
-    return record
+        values = [repr(round(v, 3)) for v in outcome.latencies_ms]
+        latency = values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
+        parts += [',"', DELIVERY_LATENCY, '":', latency]
+        units.append((DELIVERY_LATENCY, "Milliseconds"))
+    if units:
+        metrics = ",".join(f'{{"Name":"{name}","Unit":"{unit}"}}' for name, unit in units)
+        parts += [
+            ',"_aws":{"Timestamp":', str(timestamp_ms),
+            ',"CloudWatchMetrics":[{"Namespace":', _quote(namespace),
+            ',"Dimensions":[["service"]],"Metrics":[', metrics, "]}]}",
+        ]  # fmt: skip
+    parts.append("}\n")
+    return "".join(parts)
 
 
 _sink: Callable[[str], Any] | None = None
@@ -75,7 +89,6 @@ def set_sink(write: Callable[[str], Any] | None) -> None:
     _sink = write
 
 
-def write_line(record: dict[str, Any], write: Callable[[str], Any] | None = None) -> None:
-    """Write the record as one compact JSON line (stdout by default, as Lambda collects it)."""
-    line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
-    (write or _sink or sys.stdout.write)(line)
+def write_line(line: str) -> None:
+    """Write one log line (stdout by default, as Lambda collects it)."""
+    (_sink or sys.stdout.write)(line)

@@ -7,6 +7,7 @@ The first line on stdout names the endpoints, for scripts:
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from collections.abc import Callable
@@ -70,6 +71,9 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
     runtime = build_runtime(settings, gateway)
     await runtime.start()
     gateway.runtime = runtime
+    # Everything imported so far (botocore's models among it) lives until exit: keep it out of
+    # the collector's full passes, which otherwise walk it every few thousand allocations.
+    gc.freeze()
     gateway.ready.set()
     announce(
         f"wsrelay serve: websocket={gateway.websocket_url} management={gateway.management_endpoint} "

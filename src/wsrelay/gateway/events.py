@@ -9,7 +9,7 @@ request and message ids are 16-character base64 strings like AWS's (``L0SM9cOFvH
 from __future__ import annotations
 
 import base64
-import os
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,12 +17,24 @@ from typing import Any
 
 
 def aws_id() -> str:
-    """A random id in API Gateway's shape: 11 random bytes -> 16 base64 characters."""
-    return base64.b64encode(os.urandom(11)).decode("ascii")
+    """A random id in API Gateway's shape: 11 random bytes -> 16 base64 characters.
+
+    Ids only need to be unique, not secret: `random` avoids a getrandom syscall per id.
+    """
+    return base64.b64encode(random.getrandbits(88).to_bytes(11, "big")).decode("ascii")
+
+
+_last_second = -1
+_last_request_time = ""
 
 
 def _request_time(epoch_ms: int) -> str:
-    return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch_ms / 1000))
+    global _last_second, _last_request_time
+    second = epoch_ms // 1000
+    if second != _last_second:
+        _last_request_time = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
+        _last_second = second
+    return _last_request_time
 
 
 @dataclass

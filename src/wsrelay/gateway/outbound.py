@@ -36,7 +36,7 @@ class GatewayClient:
         self.timeout_s = timeout_s
         self.loop_thread = threading.get_ident()
 
-    def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:  # noqa: N803
+    def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         if threading.get_ident() == self.loop_thread:
             status = self.gateway.post_now(ConnectionId, Data)
         else:

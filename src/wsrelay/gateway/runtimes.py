@@ -84,6 +84,8 @@ def handler_environment(settings: GatewaySettings, management_endpoint: str) -> 
         "CONNECTIONS_TABLE": settings.table,
         "WSRELAY_MANAGEMENT_ENDPOINT": management_endpoint,
         "WSRELAY_LEGACY_SUBSCRIPTIONS": "true" if settings.legacy_subscriptions else "false",
+        # One process (inprocess runtime) may keep the SQLite file to itself; workers share it.
+        "WSRELAY_SQLITE_SHARED": "false" if settings.runtime == "inprocess" else "true",
         "AWS_REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
         "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
@@ -114,12 +116,14 @@ class InProcessRuntime:
         self.pool = ThreadPoolExecutor(settings.concurrency or 16, thread_name_prefix="wsrelay-fn")
         self._functions: dict[str, Callable[[Any, Any], Any]] = {}
         self._log: Any = None
+        self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         os.environ.update(self.env)
         from wsrelay import handlers, telemetry
 
-        self._log = open(self.settings.state_dir / "handlers.log", "a", buffering=1)  # noqa: SIM115
+        # Buffered (a write syscall per line cost ~9% of the gateway's time), flushed every 0.5 s.
+        self._log = open(self.settings.state_dir / "handlers.log", "a")
         lock = threading.Lock()
 
         def sink(line: str) -> None:
@@ -127,23 +131,35 @@ class InProcessRuntime:
                 self._log.write(line)
 
         telemetry.set_sink(sink)
+        self._flusher = asyncio.create_task(self._flush_log())
         handlers.bind(outbound=self.outbound)
         for handler in set(self.settings.routes.values()):
             self._functions[handler] = resolve_handler(handler)
 
-    async def invoke(self, handler: str, event: dict[str, Any]) -> Invocation:
-        function = self._functions[handler]
+    def invoke_inline(self, handler: str, event: dict[str, Any]) -> Invocation:
+        """Run the handler now, on the calling (event loop) thread."""
         context = LambdaContext(
-            event["requestContext"]["requestId"], function_name(handler),
+            event["requestContext"]["requestId"],
+            function_name(handler),
             self.settings.integration_timeout_s,
         )
         started = time.perf_counter()
+        try:
+            result = self._functions[handler](event, context)
+        except Exception as error:
+            return Invocation(None, "error", f"{type(error).__name__}: {error}", False, _ms(started))
+        return Invocation(_status(result), None, None, False, _ms(started))
+
+    async def invoke(self, handler: str, event: dict[str, Any]) -> Invocation:
+        function = self._functions[handler]
+        context = LambdaContext(
+            event["requestContext"]["requestId"],
+            function_name(handler),
+            self.settings.integration_timeout_s,
+        )
         if self.inline:
-            try:
-                result = function(event, context)
-            except Exception as error:
-                return Invocation(None, "error", f"{type(error).__name__}: {error}", False, _ms(started))
-            return Invocation(_status(result), None, None, False, _ms(started))
+            return self.invoke_inline(handler, event)
+        started = time.perf_counter()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.pool, function, event, context)
         try:
@@ -154,8 +170,15 @@ class InProcessRuntime:
             return Invocation(None, "error", f"{type(error).__name__}: {error}", False, _ms(started))
         return Invocation(_status(result), None, None, False, _ms(started))
 
+    async def _flush_log(self) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            self._log.flush()
+
     async def stop(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if self._flusher is not None:
+            self._flusher.cancel()
         if self._log is not None:
             self._log.close()
 
@@ -171,8 +194,13 @@ class WorkerProcess:
     @classmethod
     async def spawn(cls, handler: str, env: dict[str, str], log: Any) -> WorkerProcess:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "wsrelay.gateway.worker", handler,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
+            sys.executable,
+            "-m",
+            "wsrelay.gateway.worker",
+            handler,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
             env={**os.environ, **env, "AWS_LAMBDA_FUNCTION_NAME": function_name(handler)},
             limit=_STREAM_LIMIT,
         )
@@ -234,7 +262,7 @@ class ProcessRuntime:
 
     async def start(self) -> None:
         log_path: Path = self.settings.state_dir / "handlers.log"
-        self._log = open(log_path, "ab")  # noqa: SIM115
+        self._log = open(log_path, "ab")
         if self.policy == "lmi":
             handlers = sorted(set(self.settings.routes.values()))
             workers = await asyncio.gather(*(self._spawn(h) for h in handlers))

@@ -63,6 +63,7 @@ class Connection:
         self.last_active = time.time()
         self.close_code: int | None = None
         self.close_reason = ""
+        self.watchdog: asyncio.TimerHandle | None = None
 
     @property
     def connection_id(self) -> str:
@@ -117,6 +118,7 @@ class Gateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http_tasks: set[asyncio.Task[Any]] = set()
         self._selection_path = settings.route_selection_expression.removeprefix("$request.body.").split(".")
+        self._selection_key = f'"{self._selection_path[0]}"'  # cheap test before parsing JSON
         self.loop: asyncio.AbstractEventLoop | None = None
         self.port = settings.port
         self.ready = asyncio.Event()  # set once the runtime is up; clients wait for it
@@ -193,7 +195,9 @@ class Gateway:
         """Run the route's handler on the runtime, count it and print its console line."""
         assert self.runtime is not None
         handler = self.settings.routes.get(route) or self.settings.routes["$default"]
-        invocation = await self.runtime.invoke(handler, event)
+        return self._account(route, event, await self.runtime.invoke(handler, event))
+
+    def _account(self, route: str, event: dict[str, Any], invocation: Invocation) -> Invocation:
         stats = self.stats.routes[route]
         stats.invocations += 1
         stats.latencies_ms.append(invocation.duration_ms)
@@ -220,7 +224,9 @@ class Gateway:
 
     # -- WebSocket ---------------------------------------------------------------------------
 
-    async def _websocket(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _websocket(
+        self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         settings = self.settings
         proto = ServerProtocol(max_size=(settings.message_limit, settings.frame_limit))
         proto.receive_data(head)
@@ -260,6 +266,8 @@ class Gateway:
         try:
             await self._pump(conn, reader)
         finally:
+            if conn.watchdog is not None:
+                conn.watchdog.cancel()
             self.connections.pop(info.connection_id, None)
             code, reason = self._close_code(conn)
             self.stats.closes[code] += 1
@@ -267,7 +275,9 @@ class Gateway:
             if random.random() >= settings.drop_disconnect:
                 await self.invoke("$disconnect", disconnect_event(self.api, info, code, reason))
 
-    async def _reject(self, proto: ServerProtocol, writer: asyncio.StreamWriter, status: int, text: str) -> None:
+    async def _reject(
+        self, proto: ServerProtocol, writer: asyncio.StreamWriter, status: int, text: str
+    ) -> None:
         proto.send_response(proto.reject(status, text + "\n"))
         writer.write(b"".join(proto.data_to_send()))
         self.stats.connections_rejected += 1
@@ -284,22 +294,32 @@ class Gateway:
             return 1006, _CLOSE_REASONS[1006]
         return int(close.code), close.reason or _CLOSE_REASONS.get(int(close.code), "")
 
+    def _watch(self, conn: Connection) -> None:
+        """Close the connection at its idle or max-duration deadline (re-armed until then).
+
+        A timer per connection instead of a timeout per read: `asyncio.wait_for` around every
+        read cost ~12% of the gateway's CPU.
+        """
+        now = time.time()
+        deadline = min(
+            conn.last_active + self.settings.idle_timeout_s,
+            conn.info.connected_at_ms / 1000 + self.settings.max_duration_s,
+        )
+        if now >= deadline:
+            conn.close_code, conn.close_reason = 1001, "Going away"
+            conn.close(1001, "Going away")
+        else:
+            assert self.loop is not None
+            conn.watchdog = self.loop.call_later(deadline - now, self._watch, conn)
+
     async def _pump(self, conn: Connection, reader: asyncio.StreamReader) -> None:
-        settings = self.settings
         proto = conn.proto
-        connected_at = conn.info.connected_at_ms / 1000
         fragments: list[bytes] = []
         binary = False
+        self._watch(conn)
         while True:
-            now = time.time()
-            idle_left = conn.last_active + settings.idle_timeout_s - now
-            life_left = connected_at + settings.max_duration_s - now
             try:
-                data = await asyncio.wait_for(reader.read(65536), max(0.0, min(idle_left, life_left)))
-            except TimeoutError:
-                conn.close_code, conn.close_reason = 1001, "Going away"
-                conn.close(1001, "Going away")
-                return
+                data = await reader.read(65536)
             except ConnectionError:
                 data = b""
             if not data:
@@ -332,12 +352,15 @@ class Gateway:
                 conn.close_code, conn.close_reason = 1007, _CLOSE_REASONS[1007]
                 conn.close(1007, _CLOSE_REASONS[1007])
                 return False
-        self._track(self._on_message(conn, data))
+        if getattr(self.runtime, "inline", False):
+            self._on_message_inline(conn, data)
+        else:
+            self._track(self._on_message(conn, data))
         return True
 
     def select_route(self, data: str | bytes) -> str:
         """Evaluate the route selection expression on a message body."""
-        if isinstance(data, str) and data.startswith("{"):
+        if isinstance(data, str) and data.startswith("{") and self._selection_key in data:
             try:
                 value: Any = json.loads(data)
             except ValueError:
@@ -351,7 +374,19 @@ class Gateway:
     async def _on_message(self, conn: Connection, data: str | bytes) -> None:
         route = self.select_route(data)
         event = message_event(self.api, conn.info, route, data)
-        invocation = await self.invoke(route, event)
+        self._answer_failure(conn, event, await self.invoke(route, event))
+
+    def _on_message_inline(self, conn: Connection, data: str | bytes) -> None:
+        """`_on_message` for a runtime that runs handlers inline: no task per message."""
+        assert self.runtime is not None
+        route = self.select_route(data)
+        event = message_event(self.api, conn.info, route, data)
+        handler = self.settings.routes.get(route) or self.settings.routes["$default"]
+        invocation = self.runtime.invoke_inline(handler, event)  # type: ignore[attr-defined]
+        self._answer_failure(conn, event, self._account(route, event, invocation))
+
+    def _answer_failure(self, conn: Connection, event: dict[str, Any], invocation: Invocation) -> None:
+        """Tell the client an invocation failed, in API Gateway's words."""
         if invocation.failure is None:
             return
         message = "Endpoint request timed out" if invocation.failure == "timeout" else "Internal server error"
@@ -445,7 +480,11 @@ class Gateway:
             method = event.method.decode()
             target = event.target.decode()
             if too_large:
-                status, payload, error = 413, {"message": "Request entity too large"}, "PayloadTooLargeException"
+                status, payload, error = (
+                    413,
+                    {"message": "Request entity too large"},
+                    "PayloadTooLargeException",
+                )
             else:
                 status, payload, error = await self._route_http(method, target, bytes(body))
             await self._respond(http, writer, status, payload, error)
@@ -478,7 +517,9 @@ class Gateway:
             return
         await writer.drain()
 
-    async def _route_http(self, method: str, target: str, body: bytes) -> tuple[int, dict[str, Any] | None, str | None]:
+    async def _route_http(
+        self, method: str, target: str, body: bytes
+    ) -> tuple[int, dict[str, Any] | None, str | None]:
         path = target.partition("?")[0]
         if path == "/_wsrelay/stats" and method == "GET":
             return 200, self.stats_snapshot(), None
