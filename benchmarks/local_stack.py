@@ -108,7 +108,7 @@ def main() -> None:
         }
         if not args.skip_lmi:
             urls[names[2]] = stack.enter_context(wsrelay_server("lmi", f"{tmp}/lmi"))
-        for name, url in urls.items():  # warm-up: connections, lazily started processes
+        for url in urls.values():  # warm-up: connections, lazily started processes
             drive(args.bare, url, args.pairs, 1.0)
         for r in range(args.rounds):
             for name in names:
