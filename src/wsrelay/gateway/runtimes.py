@@ -253,7 +253,7 @@ class ProcessRuntime:
         self.policy = policy
         self.limit = (settings.concurrency or 4) if policy == "lmi" else settings.max_concurrency
         self.pools: dict[str, _Pool] = {}
-        self.cold_starts = 0
+        self.served_by: dict[str, set[int]] = {}  # pids that served each function
         self._log: Any = None
         self._reaper: asyncio.Task[None] | None = None
 
@@ -271,10 +271,14 @@ class ProcessRuntime:
         else:
             self._reaper = asyncio.create_task(self._reap_idle())
 
-    async def _spawn(self, handler: str) -> WorkerProcess:
+    async def _spawn(self, handler: str, cold_start_s: float = 0.0) -> WorkerProcess:
+        """Start one environment; its slot is counted from the first moment (even while the
+        injected cold start sleeps), so concurrent requests see it and throttle."""
         pool = self._pool(handler)
         pool.count += 1
         try:
+            if cold_start_s:
+                await asyncio.sleep(cold_start_s)
             return await WorkerProcess.spawn(handler, self.env, self._log)
         except BaseException:
             pool.count -= 1
@@ -290,10 +294,8 @@ class ProcessRuntime:
                     return worker, False
                 pool.count -= 1
             if self.limit == 0 or pool.count < self.limit:
-                if self.policy == "ondemand" and self.settings.cold_start_ms:
-                    await asyncio.sleep(self.settings.cold_start_ms / 1000)
-                self.cold_starts += 1
-                return await self._spawn(handler), True
+                delay = self.settings.cold_start_ms / 1000 if self.policy == "ondemand" else 0.0
+                return await self._spawn(handler, delay), True
             if self.policy == "ondemand":
                 return None, False
             async with pool.freed:
@@ -316,6 +318,7 @@ class ProcessRuntime:
             return Invocation(None, "error", f"init failed: {error}", True, _ms(started))
         if worker is None:
             return Invocation(None, "throttled", "concurrency limit reached", False, _ms(started))
+        self.served_by.setdefault(handler, set()).add(worker.process.pid)
         try:
             reply = await worker.call(event, self.settings.integration_timeout_s)
         except TimeoutError:
@@ -330,6 +333,16 @@ class ProcessRuntime:
             detail = f"{reply['error']}: {reply.get('message', '')}"
             return Invocation(None, "error", detail, cold, _ms(started))
         return Invocation(_status(reply.get("result")), None, None, cold, _ms(started))
+
+    def describe(self) -> dict[str, Any]:
+        """Execution environments per function, for ``/_wsrelay/stats``."""
+        return {
+            handler: {
+                "environments": pool.count,
+                "served_by_pids": sorted(self.served_by.get(handler, ())),
+            }
+            for handler, pool in sorted(self.pools.items())
+        }
 
     async def _reap_idle(self) -> None:
         while True:

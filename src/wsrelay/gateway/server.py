@@ -552,4 +552,8 @@ class Gateway:
         return 405, {"message": f"Method {method} not allowed"}, None
 
     def stats_snapshot(self) -> dict[str, Any]:
-        return self.stats.snapshot(len(self.connections), self.settings.runtime)
+        snapshot = self.stats.snapshot(len(self.connections), self.settings.runtime)
+        describe = getattr(self.runtime, "describe", None)
+        if describe is not None:
+            snapshot["functions"] = describe()
+        return snapshot

@@ -1,0 +1,404 @@
+"""The local stack end to end: `wsrelay serve` in a child process, clients on real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import boto3
+import pytest
+import websockets
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayWebSocketConnectEventModel,
+    APIGatewayWebSocketDisconnectEventModel,
+    APIGatewayWebSocketMessageEventModel,
+)
+from botocore.exceptions import ClientError
+from gateway_support import start
+
+RESULT = {"guid": "job-1", "code": 0, "asm": [{"text": "mov eax, 1"}]}
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+async def cycle(url: str, guid: str = "job-1") -> tuple[str, dict]:
+    """Router subscribes, worker publishes, router acks: returns (result seen, ack seen)."""
+    async with websockets.connect(url) as router, websockets.connect(url) as worker:
+        await router.send(f"subscribe: {guid}")
+        await asyncio.sleep(0.05)
+        result = json.dumps({**RESULT, "guid": guid})
+        await worker.send(result)
+        got = await router.recv()
+        await router.send(f"ack: {guid}")
+        ack = json.loads(await worker.recv())
+        await router.send(f"unsubscribe: {guid}")
+        assert got == result  # relayed byte for byte
+        return got, ack
+
+
+async def own_connection_id(url: str, ws) -> str:
+    """Learn a connection's id the protocol's way: the ack names its acker."""
+    async with websockets.connect(url) as helper:
+        guid = f"whoami-{time.monotonic_ns()}"
+        await ws.send(f"subscribe: {guid}")
+        await asyncio.sleep(0.05)
+        await helper.send(json.dumps({"guid": guid}))
+        await ws.recv()
+        await ws.send(f"ack: {guid}")
+        return json.loads(await helper.recv())["acknowledgedBy"]
+
+
+@pytest.mark.parametrize("runtime", ["inprocess", "lmi", "ondemand"])
+def test_full_router_worker_cycle(tmp_path, runtime):
+    served = start(tmp_path, "--runtime", runtime, "--cold-start-ms", "50", "--concurrency", "2")
+    try:
+        _, ack = run(cycle(served.websocket))
+        assert list(ack) == ["type", "guid", "acknowledgedBy"]
+        assert ack["type"] == "ack" and ack["guid"] == "job-1" and len(ack["acknowledgedBy"]) == 16
+        stats = served.stats()
+        assert stats["routes"]["$default"]["invocations"] >= 4
+        assert stats["routes"]["$connect"]["invocations"] == 2
+    finally:
+        assert served.stop() == 0
+    log = served.handler_log()
+    assert {"subscribed", "published", "acked", "unsubscribed"} <= {line["outcome"] for line in log}
+    assert sum(line["route"] == "$disconnect" for line in log) == 2
+
+
+def test_late_subscriber_gets_the_stored_result(tmp_path):
+    served = start(tmp_path)
+
+    async def scenario():
+        async with websockets.connect(served.websocket) as worker:
+            await worker.send(json.dumps(RESULT))
+            await asyncio.sleep(0.1)
+        async with websockets.connect(served.websocket) as router:  # arrives after the publish
+            await router.send("subscribe: job-1")
+            return await router.recv()
+
+    try:
+        assert json.loads(run(scenario())) == RESULT
+    finally:
+        served.stop()
+    assert any(line.get("LateDeliveries") == 1 for line in served.handler_log())
+
+
+def test_management_api_with_boto3(tmp_path):
+    served = start(tmp_path)
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=served.management,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+
+    async def scenario():
+        async with websockets.connect(served.websocket, user_agent_header="router/9") as ws:
+            cid = await own_connection_id(served.websocket, ws)
+            await asyncio.to_thread(client.post_to_connection, ConnectionId=cid, Data=b"hello")
+            assert await ws.recv() == "hello"
+            info = await asyncio.to_thread(client.get_connection, ConnectionId=cid)
+            assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "router/9"}
+            assert info["ConnectedAt"] <= info["LastActiveAt"]
+            # boto3 refuses > 128 KB itself, so the 413 is checked over plain HTTP
+            quoted = urllib.parse.quote(cid, safe="")
+            request = urllib.request.Request(
+                f"{served.management}/@connections/{quoted}", data=b"x" * 131073, method="POST"
+            )
+            with pytest.raises(urllib.error.HTTPError) as too_big:
+                await asyncio.to_thread(urllib.request.urlopen, request, timeout=5)
+            assert too_big.value.code == 413
+            assert too_big.value.headers["x-amzn-ErrorType"] == "PayloadTooLargeException"
+            await asyncio.to_thread(client.delete_connection, ConnectionId=cid)
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+            calls = [
+                (client.post_to_connection, {"ConnectionId": cid, "Data": b"x"}),
+                (client.get_connection, {"ConnectionId": cid}),
+                (client.delete_connection, {"ConnectionId": cid}),
+            ]
+            for call, kwargs in calls:
+                with pytest.raises(ClientError) as gone:
+                    await asyncio.to_thread(call, **kwargs)
+                assert gone.value.response["Error"]["Code"] == "GoneException"
+            with pytest.raises(ClientError) as unknown:
+                await asyncio.to_thread(client.post_to_connection, ConnectionId="AbC+/x=", Data=b"x")
+            assert unknown.value.response["Error"]["Code"] == "GoneException"
+
+    try:
+        run(scenario())
+    finally:
+        served.stop()
+
+
+def test_percent_encoded_connection_ids(tmp_path):
+    """boto3 sends `AbC%2B%2Fx%3D` for `AbC+/x=`; the gateway must decode it."""
+    served = start(tmp_path)
+    try:
+        request = urllib.request.Request(
+            served.management + "/@connections/AbC%2B%2Fx%3D", data=b"x", method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(request, timeout=5)
+        assert gone.value.code == 410
+        assert gone.value.headers["x-amzn-ErrorType"] == "GoneException"
+        assert served.stats()["posts"] == {"410": 1}
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [["x" * 40_000], ["x" * 30_000] * 5],  # one 40 KB frame; 150 KB in 30 KB frames
+    ids=["frame-over-32KB", "message-over-128KB"],
+)
+def test_oversize_closes_with_1009(tmp_path, message):
+    served = start(tmp_path)
+
+    async def scenario():
+        async with websockets.connect(served.websocket) as ws:
+            await ws.send(message if len(message) > 1 else message[0])
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value.rcvd.code
+
+    try:
+        assert run(scenario()) == 1009
+        time.sleep(0.2)
+        assert served.stats()["connections"]["closes_by_code"] == {"1009": 1}
+    finally:
+        served.stop()
+    disconnects = [line for line in served.handler_log() if line["route"] == "$disconnect"]
+    assert len(disconnects) == 1
+
+
+def test_idle_and_max_duration_timeouts(tmp_path):
+    served = start(tmp_path, "--idle-timeout", "0.5", "--max-duration", "1.5")
+
+    async def idle():
+        async with websockets.connect(served.websocket) as ws:
+            started = time.monotonic()
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value.rcvd.code, time.monotonic() - started
+
+    async def busy():
+        async with websockets.connect(served.websocket) as ws:
+            started = time.monotonic()
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:  # stays active: only the max duration can end it
+                    await ws.send("ping")
+                    assert await ws.recv() == "pong"
+                    await asyncio.sleep(0.2)
+            return closed.value.rcvd.code, time.monotonic() - started
+
+    try:
+        code, elapsed = run(idle())
+        assert code == 1001 and 0.4 < elapsed < 1.4
+        code, elapsed = run(busy())
+        assert code == 1001 and 1.3 < elapsed < 2.5
+    finally:
+        served.stop()
+
+
+def test_disconnect_runs_on_close_and_ttl_covers_a_dropped_one(tmp_path):
+    served = start(tmp_path, "--drop-disconnect", "1", "--result-ttl", "1")
+
+    async def scenario():
+        async with websockets.connect(served.websocket) as router:
+            await router.send("subscribe: ttl-1")
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)  # $disconnect never ran; the subscription expires with the TTL
+        async with websockets.connect(served.websocket) as worker:
+            await worker.send(json.dumps({"guid": "ttl-1"}))
+            await asyncio.sleep(0.2)
+
+    try:
+        run(scenario())
+        stats = served.stats()
+        assert "$disconnect" not in stats["routes"]
+        assert stats["posts"] == {}  # nothing was posted to the dead subscriber
+    finally:
+        served.stop()
+    publish = next(line for line in served.handler_log() if line["outcome"].startswith("stored"))
+    assert publish["ResultsWithoutSubscriber"] == 1
+
+
+def test_lmi_serves_concurrent_requests_from_distinct_processes(tmp_path):
+    served = start(
+        tmp_path, "--runtime", "lmi", "--concurrency", "3", "--route", "slow=gateway_handlers.slow"
+    )
+
+    async def burst():
+        async with websockets.connect(served.websocket) as ws:
+            for _ in range(6):
+                await ws.send(json.dumps({"action": "slow"}))
+            await asyncio.sleep(0.1)
+
+    try:
+        started = time.monotonic()
+        run(burst())
+        while served.stats()["routes"].get("slow", {}).get("invocations", 0) < 6:
+            assert time.monotonic() - started < 20
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        functions = served.stats()["functions"]
+        assert len(functions["gateway_handlers.slow"]["served_by_pids"]) == 3
+        assert elapsed < 6 * 0.4  # three at a time, not one after the other
+    finally:
+        served.stop()
+
+
+def test_ondemand_cold_starts_and_throttles(tmp_path):
+    served = start(
+        tmp_path,
+        "--runtime",
+        "ondemand",
+        "--cold-start-ms",
+        "300",
+        "--max-concurrency",
+        "1",
+        "--route",
+        "slow=gateway_handlers.slow",
+    )
+
+    async def scenario():
+        async with websockets.connect(served.websocket) as ws:
+            await ws.send(json.dumps({"action": "slow"}))
+            await ws.send(json.dumps({"action": "slow"}))  # the one environment is busy
+            return json.loads(await ws.recv())
+
+    try:
+        error = run(scenario())
+        assert error["message"] == "Internal server error"
+        assert set(error) == {"message", "connectionId", "requestId"}
+        time.sleep(1.0)
+        stats = served.stats()
+        assert stats["throttles"] >= 1
+        assert stats["cold_starts"] >= 2  # $connect's and slow's first environments
+    finally:
+        served.stop()
+
+
+def test_handler_error_reaches_the_client_like_api_gateway(tmp_path):
+    served = start(tmp_path, "--route", "boom=gateway_handlers.explode")
+
+    async def scenario():
+        async with websockets.connect(served.websocket) as ws:
+            await ws.send(json.dumps({"action": "boom"}))
+            error = json.loads(await ws.recv())
+            await ws.send("ping")  # the connection stays usable
+            return error, await ws.recv()
+
+    try:
+        error, pong = run(scenario())
+        assert error["message"] == "Internal server error" and pong == "pong"
+        assert served.stats()["routes"]["boom"]["errors"] == 1
+    finally:
+        served.stop()
+
+
+def test_connect_rejection_refuses_the_upgrade(tmp_path):
+    served = start(tmp_path, "--route", "$connect=gateway_handlers.reject")
+
+    async def scenario():
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(served.websocket):
+                pass
+        return refused.value.response.status_code
+
+    try:
+        assert run(scenario()) == 403
+        assert served.stats()["connections"]["rejected"] == 1
+    finally:
+        served.stop()
+
+
+def test_every_emitted_event_parses_with_powertools_models(tmp_path):
+    events = tmp_path / "events.jsonl"
+    served = start(
+        tmp_path,
+        "--route",
+        "$connect=gateway_handlers.record",
+        "--route",
+        "$disconnect=gateway_handlers.record",
+        "--route",
+        "$default=gateway_handlers.record",
+        "--route",
+        "custom=gateway_handlers.record",
+        env={"RECORD_EVENTS": str(events)},
+    )
+
+    async def scenario():
+        async with websockets.connect(served.websocket + "?token=abc", user_agent_header="w/1") as ws:
+            await ws.send("subscribe: g")
+            await ws.send(json.dumps({"action": "custom", "x": 1}))
+            await ws.send(b"\x00\xff")
+            await asyncio.sleep(0.2)
+            await ws.close(4000, "bye")
+        await asyncio.sleep(0.3)
+
+    try:
+        run(scenario())
+    finally:
+        served.stop()
+    recorded = [json.loads(line) for line in events.read_text().splitlines()]
+    by_route = {}
+    for event in recorded:
+        by_route.setdefault(event["requestContext"]["routeKey"], []).append(event)
+    (connect,) = by_route["$connect"]
+    APIGatewayWebSocketConnectEventModel.model_validate(connect)
+    assert connect["queryStringParameters"] == {"token": "abc"}
+    assert connect["headers"]["User-Agent"] == "w/1"
+    for event in by_route["$default"] + by_route["custom"]:
+        APIGatewayWebSocketMessageEventModel.model_validate(event)
+        assert event["requestContext"]["connectedAt"] == connect["requestContext"]["connectedAt"]
+    assert [e["isBase64Encoded"] for e in by_route["$default"]] == [False, True]
+    (disconnect,) = by_route["$disconnect"]
+    APIGatewayWebSocketDisconnectEventModel.model_validate(disconnect)
+    assert disconnect["requestContext"]["disconnectStatusCode"] == 4000
+    assert disconnect["requestContext"]["disconnectReason"] == "bye"
+    ids = {e["requestContext"]["requestId"] for e in recorded}
+    assert len(ids) == len(recorded)  # a fresh requestId per invocation
+
+
+def test_clean_shutdown_closes_and_disconnects_everyone(tmp_path):
+    served = start(tmp_path)
+
+    async def scenario():
+        a = await websockets.connect(served.websocket)
+        b = await websockets.connect(served.websocket)
+        await asyncio.sleep(0.1)
+        served.proc.send_signal(__import__("signal").SIGTERM)
+        codes = []
+        for ws in (a, b):
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            codes.append(closed.value.rcvd.code)
+        return codes
+
+    assert run(scenario()) == [1001, 1001]
+    assert served.stop() == 0
+    assert sum(line["route"] == "$disconnect" for line in served.handler_log()) == 2
+    assert "wsrelay serve: stopped" in "".join(served.output)
+
+
+def test_stats_endpoint_shape(tmp_path):
+    served = start(tmp_path)
+    try:
+        run(cycle(served.websocket))
+        stats = served.stats()
+        assert stats["runtime"] == "inprocess"
+        assert stats["connections"]["open"] == 0 and stats["connections"]["opened"] == 2
+        latency = stats["routes"]["$default"]["latency_ms"]
+        assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]
+        assert stats["posts"]["200"] == 2
+    finally:
+        served.stop()
