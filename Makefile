@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
+# checkov pins packages (packaging<24) that clash with pytest: it gets its own virtualenv.
+CHECKOV_STAMP = .venv-checkov/.installed-stamp
 ARGS   ?=
 
 .PHONY: serve test lint bench package clean
@@ -16,10 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet checkov
+	@touch $(CHECKOV_STAMP)
+
 serve: $(STAMP)  ## run the local stack: WebSocket + Management API on ws://127.0.0.1:3001/local
 	$(BIN)/wsrelay serve $(ARGS)
 
-test: $(STAMP)  ## ruff + the whole test suite
+test: $(STAMP) $(CHECKOV_STAMP)  ## ruff + the whole test suite (Terraform checks included)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/pytest $(ARGS)
@@ -28,9 +36,10 @@ bench: $(STAMP)  ## print every benchmark's figures
 	$(BIN)/python benchmarks/round_trips.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/init_cost.py
+	$(BIN)/python benchmarks/local_stack.py
 
 package: $(STAMP)  ## build dist/wsrelay-lambda.zip
 	$(BIN)/python -m wsrelay.package
 
 clean:
-	rm -rf $(VENV) dist .wsrelay .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov dist .wsrelay .pytest_cache .ruff_cache .hypothesis

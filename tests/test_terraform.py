@@ -32,17 +32,32 @@ TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
 
 LMI_METRICS = {
-    "ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles", "DiskThrottles",
-    "ExecutionEnvironmentConcurrency", "ExecutionEnvironmentConcurrencyLimit",
-    "ExecutionEnvironmentCPUUtilization", "ExecutionEnvironmentMemoryUtilization",
-    "CPUUtilization", "MemoryUtilization", "vCPUAvailable", "vCPUAllocated",
-    "MemoryAvailable", "MemoryAllocated",
+    "ConcurrencyThrottles",
+    "CPUThrottles",
+    "MemoryThrottles",
+    "DiskThrottles",
+    "ExecutionEnvironmentConcurrency",
+    "ExecutionEnvironmentConcurrencyLimit",
+    "ExecutionEnvironmentCPUUtilization",
+    "ExecutionEnvironmentMemoryUtilization",
+    "CPUUtilization",
+    "MemoryUtilization",
+    "vCPUAvailable",
+    "vCPUAllocated",
+    "MemoryAvailable",
+    "MemoryAllocated",
 }
 ALLOWED_METRICS = LMI_METRICS | {
-    "Errors", "Throttles",  # AWS/Lambda
-    "IntegrationError", "ExecutionError",  # AWS/ApiGateway
-    "PostFailures", "AcksUnroutable", "HandlerErrors", "ResultsWithoutSubscriber",
-    "ResultsPublished", "DeliveryLatency",  # wsrelay EMF
+    "Errors",
+    "Throttles",  # AWS/Lambda
+    "IntegrationError",
+    "ExecutionError",  # AWS/ApiGateway
+    "PostFailures",
+    "AcksUnroutable",
+    "HandlerErrors",
+    "ResultsWithoutSubscriber",
+    "ResultsPublished",
+    "DeliveryLatency",  # wsrelay EMF
 }
 
 
@@ -106,8 +121,9 @@ def _check_body(body: dict[str, Any], block: tf_schema.Block, where: str, errors
             errors.append(f"{where}: no argument or block {key!r}")
 
 
-@pytest.mark.parametrize("directory", [MODULE, *sorted(p for p in EXAMPLES.iterdir() if p.is_dir())],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "directory", [MODULE, *sorted(p for p in EXAMPLES.iterdir() if p.is_dir())], ids=lambda p: p.name
+)
 def test_everything_used_exists_in_the_provider_schema(schema, directory):
     assert schema.version == "6.69.1"
     parsed = parse(directory)
@@ -202,7 +218,10 @@ def test_iam_is_least_privilege(module):
     documents = blocks_of(module, "data")[("aws_iam_policy_document", "function")]
     statements = {s["sid"][0]: s for s in documents["statement"]}
     assert set(statements["ItemsOfTheConnectionsTable"]["actions"][0]) == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
     }
     assert statements["ItemsOfTheConnectionsTable"]["resources"] == [["${local.table_arn}"]]
     posts = statements["PostToThisStagesConnections"]
@@ -242,10 +261,21 @@ def test_alarms_use_only_metrics_that_exist_with_lmi_periods(resources):
                 assert period == 300, f"{name}: {metric} is published every 5 minutes"
     text = (MODULE / "alarms.tf").read_text()
     assert "Unhealthy" not in text
-    for metric in ("ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles", "Errors", "Throttles",
-                   "IntegrationError", "ExecutionError", "PostFailures", "AcksUnroutable",
-                   "HandlerErrors", "ResultsWithoutSubscriber", "DeliveryLatency",
-                   "ExecutionEnvironmentConcurrencyLimit"):
+    for metric in (
+        "ConcurrencyThrottles",
+        "CPUThrottles",
+        "MemoryThrottles",
+        "Errors",
+        "Throttles",
+        "IntegrationError",
+        "ExecutionError",
+        "PostFailures",
+        "AcksUnroutable",
+        "HandlerErrors",
+        "ResultsWithoutSubscriber",
+        "DeliveryLatency",
+        "ExecutionEnvironmentConcurrencyLimit",
+    ):
         assert metric in text
     assert {"ExecutionEnvironmentConcurrency", "ResultsPublished"} <= seen
     emf = alarms[("aws_cloudwatch_metric_alarm", "wsrelay")]
@@ -267,8 +297,9 @@ def terraform(directory: Path, *args: str) -> subprocess.CompletedProcess:
     cli_config = directory / ".terraformrc"
     cli_config.touch()
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": str(cli_config)}
-    return subprocess.run([TERRAFORM, *args], cwd=directory, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [TERRAFORM, *args], cwd=directory, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -282,8 +313,14 @@ def offline_root(tmp_path_factory) -> Path:
     (root / "outputs.tf").write_text(
         "\n".join(
             f'output "{name}" {{\n  value = local.{name}\n}}'
-            for name in ("managed_functions", "provisioned_functions", "aliased_functions",
-                         "any_managed", "function_names", "log_group_names")
+            for name in (
+                "managed_functions",
+                "provisioned_functions",
+                "aliased_functions",
+                "any_managed",
+                "function_names",
+                "log_group_names",
+            )
         )
     )
     init = terraform(root, "init", "-input=false", "-no-color")
@@ -292,8 +329,16 @@ def offline_root(tmp_path_factory) -> Path:
 
 
 def apply(root: Path, **variables: Any) -> subprocess.CompletedProcess:
-    args = ["apply", "-auto-approve", "-input=false", "-no-color",
-            "-var", "package_path=x.zip", "-var", "alarm_topic_arn=arn:aws:sns:us-east-1:1:t"]
+    args = [
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-var",
+        "package_path=x.zip",
+        "-var",
+        "alarm_topic_arn=arn:aws:sns:us-east-1:1:t",
+    ]
     for name, value in variables.items():
         args += ["-var", f"{name}={json.dumps(value)}"]
     return terraform(root, *args)
@@ -314,12 +359,24 @@ def test_fmt_check():
 @pytest.mark.parametrize(
     ("compute", "managed", "provisioned", "aliased"),
     [
-        ({"onconnect": "managed", "ondisconnect": "managed", "sendmessage": "managed"},
-         ["onconnect", "ondisconnect", "sendmessage"], [], []),
-        ({"onconnect": "provisioned", "ondisconnect": "provisioned", "sendmessage": "managed"},
-         ["sendmessage"], ["onconnect", "ondisconnect"], ["onconnect", "ondisconnect"]),
-        ({"onconnect": "ondemand", "ondisconnect": "provisioned", "sendmessage": "ondemand"},
-         [], ["ondisconnect"], ["onconnect", "ondisconnect", "sendmessage"]),
+        (
+            {"onconnect": "managed", "ondisconnect": "managed", "sendmessage": "managed"},
+            ["onconnect", "ondisconnect", "sendmessage"],
+            [],
+            [],
+        ),
+        (
+            {"onconnect": "provisioned", "ondisconnect": "provisioned", "sendmessage": "managed"},
+            ["sendmessage"],
+            ["onconnect", "ondisconnect"],
+            ["onconnect", "ondisconnect"],
+        ),
+        (
+            {"onconnect": "ondemand", "ondisconnect": "provisioned", "sendmessage": "ondemand"},
+            [],
+            ["ondisconnect"],
+            ["onconnect", "ondisconnect", "sendmessage"],
+        ),
     ],
     ids=["all-managed", "cost-critical", "no-lmi"],
 )
@@ -379,8 +436,9 @@ def _checkov() -> str | None:
 
 
 def test_every_checkov_skip_has_a_reason():
-    skips = re.findall(r"#checkov:skip=([A-Z0-9_]+)(:?)(.*)", "\n".join(
-        p.read_text() for p in MODULE.glob("*.tf")))
+    skips = re.findall(
+        r"#checkov:skip=([A-Z0-9_]+)(:?)(.*)", "\n".join(p.read_text() for p in MODULE.glob("*.tf"))
+    )
     assert skips
     for check, colon, reason in skips:
         assert colon == ":" and len(reason.strip()) > 20, f"{check} has no reason"
@@ -389,14 +447,29 @@ def test_every_checkov_skip_has_a_reason():
 @pytest.mark.skipif(_checkov() is None, reason="checkov not installed (make test installs it)")
 def test_checkov_passes():
     result = subprocess.run(
-        [_checkov(), "-d", str(MODULE), "--framework", "terraform", "--quiet", "--compact",
-         "--output", "json", "--skip-download"],
-        capture_output=True, text=True, timeout=600,
+        [
+            _checkov(),
+            "-d",
+            str(MODULE),
+            "--framework",
+            "terraform",
+            "--quiet",
+            "--compact",
+            "--output",
+            "json",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
-    failed = [c["check_id"] + " " + c["resource"] for r in reports
-              for c in r.get("results", {}).get("failed_checks", [])]
+    failed = [
+        c["check_id"] + " " + c["resource"]
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
+    ]
     assert failed == [], failed
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
     assert passed > 20

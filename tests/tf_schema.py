@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-_LINK = re.compile(r"registry\.terraform\.io/providers/hashicorp/aws/([\d.]+)/docs/(resources|data-sources)/(\w+)(?:#(\w+))?")
+_LINK = re.compile(
+    r"registry\.terraform\.io/providers/hashicorp/aws/([\d.]+)/docs/(resources|data-sources)/(\w+)(?:#(\w+))?"
+)
 META_ARGUMENTS = {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection"}
 
 
@@ -70,8 +72,12 @@ def _block(types: dict[str, Any], fqn: str, seen: frozenset[str] = frozenset()) 
             continue
         name = match.group(4)
         nested = _struct_fqn(prop["type"])
-        if nested is not None and nested in types and types[nested].get("kind") == "interface" \
-                and nested not in seen:
+        if (
+            nested is not None
+            and nested in types
+            and types[nested].get("kind") == "interface"
+            and nested not in seen
+        ):
             block.blocks[name] = _block(types, nested, seen | {fqn})
         else:
             block.arguments.add(name)

@@ -1,4 +1,5 @@
-"""The ``wsrelay`` command: ``serve`` (the local stack) and ``package`` (the Lambda zip).
+"""The ``wsrelay`` command: ``serve`` (the local stack), ``package`` (the Lambda zip) and
+``prune-versions`` (old Lambda versions).
 
 Every subcommand validates its flags first and exits with status 2 and a one-line message that
 names the bad flag, before doing anything.
@@ -138,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     add_serve(sub)
     package = sub.add_parser("package", help="build dist/wsrelay-lambda.zip")
     package.add_argument("--output", type=Path, default=Path("dist/wsrelay-lambda.zip"))
+    sub.add_parser("prune-versions", help="delete old Lambda versions (see --help)", add_help=False)
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "prune-versions":
+        from wsrelay.tools import prune_versions
+
+        return prune_versions.main(argv[1:])
     args = parser.parse_args(argv)
 
     if args.command == "package":
