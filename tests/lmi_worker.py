@@ -22,3 +22,11 @@ def invoke(route: str, connection_id: str, body: str | None) -> tuple[int, int]:
         route, handlers.sendmessage
     )
     return fn(event, None)["statusCode"], os.getpid()
+
+
+def warm(seconds: float) -> int:
+    """Keep this process busy so the pool starts all its processes."""
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()

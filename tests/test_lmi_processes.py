@@ -47,6 +47,9 @@ def test_no_result_lost_and_every_ack_routed_across_processes(store_env, managem
     random.Random(7).shuffle(first)
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(4, mp_context=ctx, initializer=lmi_worker.init, initargs=(env,)) as pool:
+        # keep the pool busy until its processes are up (and past their init)
+        warm = {f.result(timeout=120) for f in [pool.submit(lmi_worker.warm, 1.5) for _ in range(4)]}
+        assert len(warm) >= 2
         phase1 = [pool.submit(lmi_worker.invoke, *task) for task in first]
         results = [f.result(timeout=120) for f in phase1]
         acks = [
