@@ -26,7 +26,7 @@ def moto_server() -> Iterator[str]:
     """moto's standalone server in a child process; yields its URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "wsrelay.tools.moto_serial", "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

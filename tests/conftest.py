@@ -43,10 +43,10 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """moto's standalone server in its own process, spoken to over HTTP."""
+    """moto's standalone server in its own process, over HTTP, one request at a time."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "wsrelay.tools.moto_serial", "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
