@@ -405,3 +405,82 @@ def test_stats_endpoint_shape(tmp_path):
         assert stats["posts"]["200"] == 2
     finally:
         served.stop()
+
+
+@pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
+def test_integration_timeout(tmp_path, runtime):
+    served = start(
+        tmp_path,
+        "--runtime",
+        runtime,
+        "--integration-timeout",
+        "0.2",
+        "--route",
+        "slow=gateway_handlers.slow",
+    )
+
+    async def scenario():
+        async with websockets.connect(served.websocket) as ws:
+            await ws.send(json.dumps({"action": "slow"}))
+            error = json.loads(await ws.recv())
+            await ws.send("ping")
+            return error, await ws.recv()
+
+    try:
+        error, pong = run(scenario())
+        assert error["message"] == "Endpoint request timed out" and pong == "pong"
+        assert served.stats()["routes"]["slow"]["timeouts"] == 1
+    finally:
+        served.stop()
+
+
+def test_post_410_fault_drops_the_subscriber_and_keeps_the_result(tmp_path):
+    served = start(tmp_path, "--post-410", "1")
+
+    async def scenario():
+        router = await websockets.connect(served.websocket)
+        await router.send("subscribe: f410")
+        await asyncio.sleep(0.1)
+        async with websockets.connect(served.websocket) as worker:
+            await worker.send(json.dumps({"guid": "f410"}))
+            with pytest.raises(websockets.ConnectionClosed):  # dropped without a close frame
+                await router.recv()
+
+    try:
+        run(scenario())
+        time.sleep(0.2)
+        stats = served.stats()
+        assert stats["posts"]["410"] >= 1
+        assert stats["connections"]["closes_by_code"].get("1006") == 1
+    finally:
+        served.stop()
+    publish = next(line for line in served.handler_log() if line["outcome"] == "published")
+    assert publish["StaleConnectionsRemoved"] == 1 and "ResultsDelivered" not in publish
+
+
+def test_post_429_fault_is_retried_and_latency_is_injected(tmp_path):
+    served = start(tmp_path, "--post-429", "0.5", "--post-latency-ms", "30")
+
+    async def scenario():
+        delivered = 0
+        async with websockets.connect(served.websocket) as ws:
+            for _ in range(10):
+                started = time.monotonic()
+                await ws.send("ping")
+                try:
+                    assert await asyncio.wait_for(ws.recv(), 5) == "pong"
+                    delivered += 1
+                    assert time.monotonic() - started >= 0.03
+                except TimeoutError:
+                    pass  # all four attempts answered 429: counted as a post failure
+        return delivered
+
+    try:
+        delivered = run(scenario())
+        time.sleep(0.3)
+        assert delivered >= 6  # a ping is lost only if 4 attempts all get 429: p = 1/16
+        assert served.stats()["posts"]["429"] >= 1
+    finally:
+        served.stop()
+    retries = sum(line.get("PostRetries", 0) for line in served.handler_log())
+    assert retries >= 1
