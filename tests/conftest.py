@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +12,7 @@ import boto3
 import pytest
 
 from wsrelay.stores.dynamodb import create_table
+from wsrelay.tools import moto_serial
 from wsrelay.tools.recording_api import RecordingManagementApi
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -24,38 +21,11 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """moto's standalone server in its own process, over HTTP, one request at a time."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wsrelay.tools.moto_serial", "127.0.0.1", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with moto_serial.running() as url:
+        yield url
 
 
 @pytest.fixture

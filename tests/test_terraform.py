@@ -64,57 +64,33 @@ ALLOWED_METRICS = LMI_METRICS | {
 _OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True, explicit_blocks=True)
 
 
-def _normalize(value: Any) -> Any:
-    """python-hcl2's output in one shape: blocks are lists of dicts, attributes are [value]."""
-    if isinstance(value, dict):
-        return {
-            key.strip('"'): _normalize_dynamic(member) if key == "dynamic" else _normalize_member(member)
-            for key, member in value.items()
-            if not key.startswith("__")
-        }
-    return value
+def _is_block(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value.get("__is_block__"))
 
 
-def _normalize_dynamic(member: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{name.strip('"'): _normalize(body) for name, body in entry.items()} for entry in member]
-
-
-def _normalize_member(member: Any) -> Any:
-    if (
-        isinstance(member, list)
-        and member
-        and all(isinstance(m, dict) and m.get("__is_block__") for m in member)
-    ):
-        return [_normalize(m) for m in member]
-    if isinstance(member, dict) and not member.get("__is_block__"):
-        # a label level ("aws_lambda_function": {"this": {...}}) or a map attribute
-        if all(isinstance(v, dict) and v.get("__is_block__") for v in member.values()) and member:
-            return {k.strip('"'): _normalize(v) for k, v in member.items()}
-        return [_normalize_plain(member)]
-    return [_normalize_plain(member)]
-
-
-def _normalize_plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k.strip('"'): _normalize_plain(v) for k, v in value.items() if not k.startswith("__")}
-    if isinstance(value, list):
-        return [_normalize_plain(v) for v in value]
-    return value
-
-
-def _normalize_labels(entry: dict[str, Any]) -> dict[str, Any]:
-    """`resource "type" "name" {...}` -> {type: {name: block}}."""
-    result: dict[str, Any] = {}
-    for label, body in entry.items():
-        if label.startswith("__"):
+def _block(body: dict[str, Any]) -> dict[str, Any]:
+    """One shape for python-hcl2's output: attributes as [value], nested blocks as a list of
+    blocks, `dynamic` as [{label: block}]."""
+    shaped: dict[str, Any] = {}
+    for key, value in body.items():
+        if key.startswith("__"):
             continue
-        if isinstance(body, dict) and not body.get("__is_block__"):
-            result[label.strip('"')] = {
-                k.strip('"'): _normalize(v) for k, v in body.items() if not k.startswith("__")
-            }
+        if key == "dynamic":
+            shaped[key] = [{label.strip('"'): _block(b) for label, b in entry.items()} for entry in value]
+        elif isinstance(value, list) and value and all(_is_block(v) for v in value):
+            shaped[key] = [_block(v) for v in value]
         else:
-            result[label.strip('"')] = _normalize(body)
-    return result
+            shaped[key] = [value]
+    return shaped
+
+
+def _labelled(entry: dict[str, Any]) -> dict[str, Any]:
+    """`resource "type" "name" {...}` -> {type: {name: block}}, labels unquoted."""
+    return {
+        label.strip('"'): _block(body) if _is_block(body) else _labelled(body)
+        for label, body in entry.items()
+        if not label.startswith("__")
+    }
 
 
 def parse(directory: Path) -> dict[str, list[Any]]:
@@ -122,12 +98,11 @@ def parse(directory: Path) -> dict[str, list[Any]]:
     for path in sorted(directory.glob("*.tf")):
         with path.open() as handle:
             parsed = hcl2.load(handle, serialization_options=_OPTIONS)
-        for key, value in parsed.items():
-            if key.startswith("__"):
-                continue
-            for entry in value:
-                labelled = key in ("resource", "data", "output", "variable", "module")
-                merged.setdefault(key, []).append(_normalize_labels(entry) if labelled else _normalize(entry))
+        for key, entries in parsed.items():
+            if not key.startswith("__"):
+                merged.setdefault(key, []).extend(
+                    _block(e) if _is_block(e) else _labelled(e) for e in entries
+                )
     return merged
 
 

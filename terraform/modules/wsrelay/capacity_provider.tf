@@ -5,16 +5,9 @@
 resource "aws_iam_role" "capacity_operator" {
   count = local.any_managed ? 1 : 0
 
-  name = "${var.capacity_provider_name}-operator"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "lambda.amazonaws.com" }
-    }]
-  })
-  tags = var.tags
+  name               = "${var.capacity_provider_name}-operator"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "capacity_operator" {

@@ -1,17 +1,21 @@
 # The functions' role: least privilege. DynamoDB item operations on this table only (no Scan,
 # no dynamodb:*), posting to this API stage's @connections only, writing their log groups.
 
+# Both roles (the functions' and the capacity provider operator's) are assumed by Lambda.
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
 resource "aws_iam_role" "function" {
-  name = "${var.name_prefix}-wsrelay-function"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Action    = "sts:AssumeRole"
-      Principal = { Service = "lambda.amazonaws.com" }
-    }]
-  })
-  tags = var.tags
+  name               = "${var.name_prefix}-wsrelay-function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
 }
 
 data "aws_iam_policy_document" "function" {
