@@ -15,12 +15,15 @@ from wsrelay.stores.sqlite import SqliteStore
 NOW = 1_800_000_000.0
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", "sqlite-owned", "dynamodb"])
 def make_store(request, tmp_path):
     """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
     if request.param == "sqlite":
         path = tmp_path / "relay.db"
         return lambda ttl=600: SqliteStore(path, ttl)
+    if request.param == "sqlite-owned":  # one process owns the file (the gateway's inprocess runtime)
+        path = tmp_path / "owned.db"
+        return lambda ttl=600: SqliteStore(path, ttl, shared=False)
     client = request.getfixturevalue("dynamodb_client")
     table = request.getfixturevalue("table")
     return lambda ttl=600: DynamoDBStore(client, table, ttl)
@@ -148,6 +151,18 @@ def test_concurrent_acks_and_resends_agree(make_store):
         resend = pool.submit(store.publish, "g", "W2", "r", NOW).result()
     assert all(a is not None and "W1" in a.publishers for a in acks)
     assert resend.resend
+
+
+def test_owned_sqlite_store_survives_a_restart(tmp_path):
+    path = tmp_path / "owned.db"
+    store = SqliteStore(path, 600, shared=False)
+    store.subscribe("kept", "R", time.time())
+    store.publish("kept", "W", "result", time.time())
+    store.publish("gone", "W", "old", time.time() - 700)  # already expired
+    store.close()
+    reopened = SqliteStore(path, 600, shared=False)
+    assert reopened.subscribe("kept", "R2", time.time()).result == "result"
+    assert reopened.subscribe("gone", "R2", time.time()).result is None
 
 
 def test_sqlite_is_safe_across_processes(tmp_path):

@@ -1,19 +1,21 @@
 """SQLite store: the embedded default for local runs, safe for several processes on one file.
 
-One row per guid mirrors the DynamoDB item (docs/storage.md). Every operation is one
-``BEGIN IMMEDIATE`` transaction (a write lock taken up front, so concurrent processes serialize
-instead of deadlocking on lock upgrades), in WAL mode with a busy timeout. Like DynamoDB TTL,
-expired rows are treated as absent on every read and purged lazily.
+One row per guid mirrors the DynamoDB item (docs/storage.md). Like DynamoDB TTL, expired rows
+are treated as absent on every read and deleted lazily. Two modes:
 
-``shared=False`` (``WSRELAY_SQLITE_SHARED=false``, set by the gateway's in-process runtime) says
-one process owns the file: it is opened in exclusive locking mode with an in-memory rollback
-journal (each commit writes its pages once, where WAL writes frames and headers: ~2x faster),
-and writers take no file lock.
-Connections are per thread (the local gateway calls the store from a thread pool). Writers
-queue on an exclusive ``flock`` of ``<file>.lock`` before ``BEGIN IMMEDIATE``: the kernel wakes
-the next waiter the moment the lock is free, where SQLite's own busy handler would sleep and poll
-(1, 2, 5, ... 100 ms), which under 16 concurrent writers turned a 0.2 ms transaction into a 200 ms
-tail.
+- ``shared=True`` (default; the gateway's ``lmi`` and ``ondemand`` worker processes): WAL, a
+  connection per thread, and every operation one ``BEGIN IMMEDIATE`` transaction (the write lock
+  taken up front, so processes serialize instead of deadlocking on lock upgrades). Writers first
+  queue on an exclusive ``flock`` of ``<file>.lock``: the kernel wakes the next one the moment the
+  lock is free, where SQLite's busy handler sleeps and polls (1, 2, 5 ... 100 ms), which under 16
+  concurrent writers turned a 0.2 ms transaction into a 200 ms tail.
+- ``shared=False`` (``WSRELAY_SQLITE_SHARED=false``, set by the gateway's ``inprocess``
+  runtime): one process owns the file. One connection in exclusive locking mode with an
+  in-memory rollback journal, a lock instead of transactions, and every live row also held in
+  memory (loaded at open): reads are dict lookups, each write is one autocommit statement. The
+  file stays the durable copy; in the gateway this halved the store's cost per operation.
+
+``synchronous=OFF`` in both: a local store survives a crash of the process, not of the machine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 
 try:
     import fcntl
@@ -45,9 +48,8 @@ CREATE TABLE IF NOT EXISTS channels (
 ) WITHOUT ROWID
 """
 # Expired rows are invisible at once (every read checks expires_at); deleting them is only
-# housekeeping: a full-table DELETE at most this often per connection. (Every 100th write, as
-# before, cost ~30 us per operation on a 30k-row table; an index on expires_at cost more in
-# upkeep than it saved.)
+# housekeeping: a full-table DELETE at most this often per store. (Every 100th write cost ~30 us
+# per operation on a 30k-row table; an index on expires_at cost more in upkeep than it saved.)
 _PURGE_INTERVAL_S = 60.0
 
 
@@ -76,30 +78,53 @@ class SqliteStore:
         self.path = Path(path)
         self.ttl_seconds = ttl_seconds
         self.shared = shared
-        self._local = threading.local()
+        self._local = threading.local()  # shared mode: a connection (and lock fd) per thread
+        self._lock = threading.Lock()  # owned mode: one connection, one operation at a time
+        self._rows: dict[str, tuple[_Row, float]] = {}  # owned mode: every live row
+        self._next_purge = 0.0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._transaction() as db:
-            db.execute(_SCHEMA)
+        if shared:
+            with self._step() as db:
+                db.execute(_SCHEMA)
+        else:
+            self._db = self._open()
+            self._db.execute(_SCHEMA)
+            self._load_all()
 
-    def _connection(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-            # A local store: survive a crash of the process, not of the OS (no fsync at all).
-            db.execute("PRAGMA synchronous=OFF")
-            if self.shared:
-                db.execute("PRAGMA journal_mode=WAL")
-            else:  # one process, one connection: no shared memory, no WAL (half the writes)
-                db.execute("PRAGMA locking_mode=EXCLUSIVE")
-                db.execute("PRAGMA journal_mode=MEMORY")
-            self._local.db = db
-            if fcntl is not None and self.shared:
-                self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=self.shared
+        )
+        db.execute("PRAGMA synchronous=OFF")
+        if self.shared:
+            db.execute("PRAGMA journal_mode=WAL")
+        else:
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            db.execute("PRAGMA journal_mode=MEMORY")
         return db
 
+    def _load_all(self) -> None:
+        now = time.time()
+        for guid, subscribers, publishers, result, published_at, acked_by, expires_at in self._db.execute(
+            "SELECT guid, subscribers, publishers, result, published_at, acked_by, expires_at "
+            "FROM channels WHERE expires_at >= ?",
+            (now,),
+        ):
+            row = _Row(set(subscribers.split()), set(publishers.split()), result, published_at, acked_by)
+            self._rows[guid] = (row, expires_at)
+
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connection()
+    def _step(self) -> Iterator[sqlite3.Connection]:
+        """One atomic operation on the store."""
+        if not self.shared:
+            with self._lock:
+                yield self._db
+            return
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._open()
+            if fcntl is not None:
+                self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         lock = getattr(self._local, "lock", None)
         if lock is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -116,16 +141,23 @@ class SqliteStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _load(self, db: sqlite3.Connection, guid: str, now: float) -> _Row | None:
-        row = db.execute(
+        if not self.shared:
+            held = self._rows.get(guid)
+            if held is None or held[1] < now:
+                return None
+            row = held[0]
+            return _Row(set(row.subscribers), set(row.publishers), row.result, row.published_at, row.acked_by)
+        found = db.execute(
             "SELECT subscribers, publishers, result, published_at, acked_by, expires_at "
             "FROM channels WHERE guid = ?",
             (guid,),
         ).fetchone()
-        if row is None or row[5] < now:
+        if found is None or found[5] < now:
             return None
-        return _Row(set(row[0].split()), set(row[1].split()), row[2], row[3], row[4])
+        return _Row(set(found[0].split()), set(found[1].split()), found[2], found[3], found[4])
 
     def _save(self, db: sqlite3.Connection, guid: str, row: _Row, now: float) -> None:
+        expires_at = now + self.ttl_seconds
         db.execute(
             "INSERT OR REPLACE INTO channels "
             "(guid, subscribers, publishers, result, published_at, acked_by, expires_at) "
@@ -137,29 +169,35 @@ class SqliteStore:
                 row.result,
                 row.published_at,
                 row.acked_by,
-                now + self.ttl_seconds,
+                expires_at,
             ),
         )
-        if now >= getattr(self._local, "next_purge", 0.0):
+        if not self.shared:
+            self._rows[guid] = (row, expires_at)
+        if now >= self._next_purge:
+            self._next_purge = now + _PURGE_INTERVAL_S
             db.execute("DELETE FROM channels WHERE expires_at < ?", (now,))
-            self._local.next_purge = now + _PURGE_INTERVAL_S
+            if not self.shared:
+                expired = [g for g, (_, expires) in self._rows.items() if expires < now]
+                for g in expired:
+                    del self._rows[g]
 
     def subscribe(self, guid: str, connection_id: str, now: float) -> Channel:
-        with self._transaction() as db:
+        with self._step() as db:
             row = self._load(db, guid, now) or _Row()
             row.subscribers.add(connection_id)
             self._save(db, guid, row, now)
             return row.channel()
 
     def unsubscribe(self, guid: str, connection_id: str, now: float) -> None:
-        with self._transaction() as db:
+        with self._step() as db:
             row = self._load(db, guid, now)
             if row is not None and connection_id in row.subscribers:
                 row.subscribers.discard(connection_id)
                 self._save(db, guid, row, now)
 
     def publish(self, guid: str, connection_id: str, result: str, now: float) -> Published:
-        with self._transaction() as db:
+        with self._step() as db:
             row = self._load(db, guid, now) or _Row()
             if row.acked_by is not None:
                 return Published(frozenset(row.subscribers), row.acked_by, resend=True)
@@ -172,7 +210,7 @@ class SqliteStore:
             return Published(frozenset(row.subscribers), None, resend)
 
     def ack(self, guid: str, connection_id: str, now: float) -> Channel | None:
-        with self._transaction() as db:
+        with self._step() as db:
             row = self._load(db, guid, now)
             if row is None or not row.publishers:
                 return None
@@ -182,7 +220,10 @@ class SqliteStore:
             return row.channel()
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Close this thread's connection (shared mode) or the connection (owned mode)."""
+        if not self.shared:
+            self._db.close()
+            return
         db = getattr(self._local, "db", None)
         if db is not None:
             db.close()
