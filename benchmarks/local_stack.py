@@ -3,7 +3,9 @@
 Drives the same client cycle (shared/bench/bare_relay.py's own `bench` client: subscribe, publish,
 receive, ack, ack received, unsubscribe; 16 concurrent pairs) against
 `bare_relay.py serve`, `wsrelay serve --runtime inprocess` (embedded SQLite store) and
-`wsrelay serve --runtime lmi`, alternating rounds, and prints medians and ratios.
+`wsrelay serve --runtime lmi`, alternating rounds, and prints medians and ratios. A fourth row
+runs the gateway with benchmarks/dict_relay.py as its handler (the bare relay's logic): what
+the emulator costs by itself, apart from wsrelay's handlers.
 Targets on a 2-core machine: inprocess >= 0.5x the bare relay's cycles/s, p99 <= 3x.
 
     python benchmarks/local_stack.py [--pairs 16] [--seconds 5] [--rounds 3] [--bare PATH]
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import statistics
 import subprocess
@@ -44,24 +47,11 @@ def bare_server(bare: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def wsrelay_server(runtime: str, state_dir: str) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wsrelay.cli",
-            "serve",
-            "--port",
-            "0",
-            "--quiet",
-            "--runtime",
-            runtime,
-            "--state-dir",
-            state_dir,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def wsrelay_server(runtime: str, state_dir: str, *extra: str) -> Iterator[str]:
+    command = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--quiet"]
+    command += ["--runtime", runtime, "--state-dir", state_dir, *extra]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -99,15 +89,19 @@ def main() -> None:
     args = parser.parse_args()
     if not args.bare.exists():
         sys.exit(f"reference not found: {args.bare} (pass --bare PATH to bare_relay.py)")
-    names = ["bare relay (reference)", "wsrelay inprocess"] + ([] if args.skip_lmi else ["wsrelay lmi"])
+    names = ["bare relay (reference)", "wsrelay inprocess", "gateway only (dict handler)"]
+    names += [] if args.skip_lmi else ["wsrelay lmi"]
     samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         urls = {
             names[0]: stack.enter_context(bare_server(args.bare)),
             names[1]: stack.enter_context(wsrelay_server("inprocess", f"{tmp}/inprocess")),
+            names[2]: stack.enter_context(
+                wsrelay_server("inprocess", f"{tmp}/dict", "--route", "$default=dict_relay.sendmessage")
+            ),
         }
         if not args.skip_lmi:
-            urls[names[2]] = stack.enter_context(wsrelay_server("lmi", f"{tmp}/lmi"))
+            urls[names[3]] = stack.enter_context(wsrelay_server("lmi", f"{tmp}/lmi"))
         for url in urls.values():  # warm-up: connections, lazily started processes
             drive(args.bare, url, args.pairs, 1.0)
         for r in range(args.rounds):
