@@ -30,6 +30,7 @@ serve: $(STAMP)  ## run the local stack: WebSocket + Management API on ws://127.
 test: $(STAMP) $(CHECKOV_STAMP)  ## ruff + the whole test suite (Terraform checks included)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 	$(BIN)/pytest $(ARGS)
 
 bench: $(STAMP)  ## print every benchmark's figures

@@ -116,7 +116,7 @@ def disconnect_event(api: Api, conn: ConnectionInfo, status_code: int, reason: s
 def message_event(api: Api, conn: ConnectionInfo, route_key: str, data: str | bytes) -> dict[str, Any]:
     """A MESSAGE event; binary frames arrive base64-encoded, as in AWS."""
     binary = isinstance(data, bytes)
-    body = base64.b64encode(data).decode("ascii") if binary else data
+    body = base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else data
     return {
         "requestContext": _context(api, conn, route_key, "MESSAGE", {"messageId": aws_id()}),
         "body": body,

@@ -67,7 +67,7 @@ class LambdaContext:
 def resolve_handler(path: str) -> Callable[[Any, Any], Any]:
     """Import ``module.function`` (the module's import is the function's init)."""
     module_name, _, attribute = path.rpartition(".")
-    return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def function_name(handler: str) -> str:
@@ -231,7 +231,7 @@ class WorkerProcess:
         self.last_used = time.monotonic()
         if not line:
             raise RuntimeError("the execution environment exited")
-        return json.loads(line)  # type: ignore[no-any-return]
+        return json.loads(line)
 
     async def stop(self) -> None:
         if self.alive:

@@ -27,7 +27,7 @@ import urllib.parse
 from typing import Any
 
 import h11
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
@@ -328,10 +328,12 @@ class Gateway:
                 return
             proto.receive_data(data)
             for frame in proto.events_received():
+                if not isinstance(frame, Frame):
+                    continue
                 if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
-                    fragments, binary = [frame.data], frame.opcode is Opcode.BINARY
+                    fragments, binary = [bytes(frame.data)], frame.opcode is Opcode.BINARY
                 elif frame.opcode is Opcode.CONT:
-                    fragments.append(frame.data)
+                    fragments.append(bytes(frame.data))
                 else:
                     continue
                 if frame.fin:
@@ -479,15 +481,12 @@ class Gateway:
                     break
             method = event.method.decode()
             target = event.target.decode()
+            answer: tuple[int, dict[str, Any] | None, str | None]
             if too_large:
-                status, payload, error = (
-                    413,
-                    {"message": "Request entity too large"},
-                    "PayloadTooLargeException",
-                )
+                answer = 413, {"message": "Request entity too large"}, "PayloadTooLargeException"
             else:
-                status, payload, error = await self._route_http(method, target, bytes(body))
-            await self._respond(http, writer, status, payload, error)
+                answer = await self._route_http(method, target, bytes(body))
+            await self._respond(http, writer, *answer)
             if http.our_state is h11.MUST_CLOSE or http.their_state is h11.MUST_CLOSE:
                 return
             try:

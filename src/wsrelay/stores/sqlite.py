@@ -92,9 +92,7 @@ class SqliteStore:
             self._load_all()
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=self.shared
-        )
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=self.shared)
         db.execute("PRAGMA synchronous=OFF")
         if self.shared:
             db.execute("PRAGMA journal_mode=WAL")

@@ -52,8 +52,7 @@ class RecordingManagementApi:
     def endpoint(self) -> str:
         """The URL to give boto3 as ``endpoint_url`` (and WSRELAY_MANAGEMENT_ENDPOINT)."""
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/{self.stage}"
+        return f"http://127.0.0.1:{self._server.server_port}/{self.stage}"
 
     def delivered(self, connection_id: str | None = None) -> list[str]:
         """Texts delivered (2xx) in arrival order, optionally to one connection."""
