@@ -190,7 +190,7 @@ class SqliteStore:
     def unsubscribe(self, guid: str, connection_id: str, now: float) -> None:
         with self._step() as db:
             row = self._load(db, guid, now)
-            if row is not None and connection_id in row.subscribers:
+            if row is not None:  # a write even when absent: it refreshes the TTL, as DynamoDB's does
                 row.subscribers.discard(connection_id)
                 self._save(db, guid, row, now)
 
