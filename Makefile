@@ -25,7 +25,7 @@ $(CHECKOV_STAMP):
 	@touch $(CHECKOV_STAMP)
 
 serve: $(STAMP)  ## run the local stack: WebSocket + Management API on ws://127.0.0.1:3001/local
-	$(BIN)/wsrelay serve $(ARGS)
+	@$(BIN)/wsrelay serve $(ARGS)
 
 test: $(STAMP) $(CHECKOV_STAMP)  ## ruff + the whole test suite (Terraform checks included)
 	$(BIN)/ruff check src tests benchmarks
