@@ -182,9 +182,10 @@ class Gateway:
         try:
             if b"upgrade: websocket" in head.lower():
                 await self._websocket(head, reader, writer)
-            elif task is not None:
-                self._http_tasks.add(task)
-                task.add_done_callback(self._http_tasks.discard)
+            else:
+                if task is not None:  # keep-alive connections `stop` must cancel
+                    self._http_tasks.add(task)
+                    task.add_done_callback(self._http_tasks.discard)
                 await self._http(head, reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass  # the peer went away, or `stop` closed a keep-alive connection
