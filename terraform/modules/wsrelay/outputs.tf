@@ -1,6 +1,6 @@
 output "websocket_url" {
   description = "What routers and workers connect to (the stage URL; a custom domain's if set)."
-  value = var.custom_domain == null ? "${aws_apigatewayv2_stage.this.invoke_url}" : (
+  value = var.custom_domain == null ? aws_apigatewayv2_stage.this.invoke_url : (
     "wss://${var.custom_domain.domain_name}/${coalesce(var.custom_domain.mapping_key, "")}"
   )
 }
