@@ -137,8 +137,8 @@ def _invoke(
     action: Callable[[Relay, str, Mapping[str, Any]], Outcome],
 ) -> dict[str, int]:
     started = time.perf_counter()
-    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
-    if not isinstance(request_context, Mapping):
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    if not isinstance(request_context, dict):
         request_context = {}
     connection_id = request_context.get("connectionId")
     request_id = str(getattr(context, "aws_request_id", None) or request_context.get("requestId") or "-")

@@ -24,6 +24,12 @@ def aws_id() -> str:
     return base64.b64encode(random.getrandbits(88).to_bytes(11, "big")).decode("ascii")
 
 
+def _three_ids() -> tuple[str, str, str]:
+    """Request, extended request and message id of one event, from one random draw."""
+    text = base64.b64encode(random.getrandbits(272).to_bytes(34, "big")).decode("ascii")
+    return text[0:15] + "=", text[15:30] + "=", text[30:45] + "="
+
+
 _last_second = -1
 _last_request_time = ""
 
@@ -62,21 +68,24 @@ def _context(
     api: Api, conn: ConnectionInfo, route_key: str, event_type: str, extra: Mapping[str, Any]
 ) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
+    request_id, extended_request_id, message_id = _three_ids()
     context: dict[str, Any] = {
         "routeKey": route_key,
         "eventType": event_type,
-        "extendedRequestId": aws_id(),
+        "extendedRequestId": extended_request_id,
         "requestTime": _request_time(now_ms),
         "messageDirection": "IN",
         "stage": api.stage,
         "connectedAt": conn.connected_at_ms,
         "requestTimeEpoch": now_ms,
         "identity": {"sourceIp": conn.source_ip, "userAgent": conn.user_agent},
-        "requestId": aws_id(),
+        "requestId": request_id,
         "domainName": api.domain_name,
         "connectionId": conn.connection_id,
         "apiId": api.api_id,
     }
+    if event_type == "MESSAGE":
+        context["messageId"] = message_id
     context.update(extra)
     return context
 
@@ -118,7 +127,7 @@ def message_event(api: Api, conn: ConnectionInfo, route_key: str, data: str | by
     binary = isinstance(data, bytes)
     body = base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else data
     return {
-        "requestContext": _context(api, conn, route_key, "MESSAGE", {"messageId": aws_id()}),
+        "requestContext": _context(api, conn, route_key, "MESSAGE", {}),
         "body": body,
         "isBase64Encoded": binary,
     }
