@@ -272,7 +272,7 @@ def test_dynamodb_throttling(
             line = log_lines(capsys)[-1]
             assert line["level"] == "ERROR" and line["HandlerErrors"] == 1
             assert "ThrottlingException" in line["error"]
-            assert proxy.seen == 4  # bounded: botocore's standard mode, 4 attempts
+            assert proxy.seen == 3  # bounded: botocore's standard mode, 3 attempts
     finally:
         proxy.server.shutdown()
 

@@ -209,3 +209,17 @@ def test_connect_and_disconnect_touch_nothing(world):
     assert relay.connect("C").outcome == "connected"
     assert relay.disconnect("C").outcome == "disconnected"
     assert out.sent == []
+
+
+def test_gone_subscribers_are_left_for_the_ttl_when_running_late(tmp_path):
+    clock = Clock()
+    out = ScriptedOutbound()
+    store = SqliteStore(tmp_path / "late.db", ttl_seconds=600)
+    late = Relay(store, out, clock, cleanup_deadline=clock.now - 1)
+    late.receive("A", "subscribe: job-1")
+    late.receive("B", "subscribe: job-1")
+    out.status["B"] = PostStatus.GONE
+    published = late.receive("W", RESULT)
+    assert published.counts[r.STALE_CONNECTIONS_REMOVED] == 0
+    assert any("left for the TTL" in note for note in published.notes)
+    assert store.subscribe("job-1", "A", clock.now).subscribers == {"A", "B"}

@@ -27,6 +27,12 @@ from wsrelay.telemetry import invocation_line, write_line
 
 SETTINGS = Settings.from_env()
 
+# Time budget (API Gateway gives up after 29 s). One DynamoDB call: at most 3 attempts of
+# 1 s connect + 1 s read, with botocore's standard backoff (< 2 s, < 4 s): < 12 s. Posts: 5 s
+# deadline each, in parallel. Removing gone subscribers (optional: the TTL covers them) only
+# starts within CLEANUP_BUDGET_S. Worst case: 10 + 12 = 22 s.
+CLEANUP_BUDGET_S = 10.0
+
 _lock = threading.Lock()
 _session: Any = None
 _store: Store | None = None
@@ -59,9 +65,9 @@ def _build_store(settings: Settings) -> Store:
     client = _boto_session().client(
         "dynamodb",
         config=Config(
-            retries={"total_max_attempts": 4, "mode": "standard"},
+            retries={"total_max_attempts": 3, "mode": "standard"},
             connect_timeout=1,
-            read_timeout=2,
+            read_timeout=1,
             tcp_keepalive=True,
         ),
     )
@@ -163,7 +169,9 @@ def _invoke(
     try:
         if not isinstance(connection_id, str) or not connection_id:
             raise BadEvent("requestContext.connectionId")
-        relay = Relay(_current_store(), _outbound_for(request_context), time.time)
+        relay = Relay(
+            _current_store(), _outbound_for(request_context), time.time, time.time() + CLEANUP_BUDGET_S
+        )
         outcome = action(relay, connection_id, event)
     except BadEvent as missing:
         log(Outcome("bad_event"), "ERROR", f"event is missing {missing}")

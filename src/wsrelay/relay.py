@@ -62,12 +62,24 @@ class Outcome:
 
 
 class Relay:
-    """The relay over one store and one outbound; stateless between calls."""
+    """The relay over one store and one outbound; stateless between calls.
 
-    def __init__(self, store: Store, outbound: Outbound, clock: Callable[[], float]) -> None:
+    `cleanup_deadline` (a `clock` time) bounds optional work: after it, subscribers found gone
+    are left for the TTL instead of being removed, so a slow store cannot push an invocation
+    past API Gateway's 29 s.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        outbound: Outbound,
+        clock: Callable[[], float],
+        cleanup_deadline: float | None = None,
+    ) -> None:
         self.store = store
         self.outbound = outbound
         self.clock = clock
+        self.cleanup_deadline = cleanup_deadline
 
     def connect(self, connection_id: str) -> Outcome:
         """$connect: nothing reads a connection record, so nothing is written."""
@@ -177,7 +189,11 @@ class Relay:
         delivered = len(report.with_status(PostStatus.DELIVERED))
         outcome.counts[RESULTS_DELIVERED] += delivered
         for gone in report.with_status(PostStatus.GONE):
-            self.store.unsubscribe(guid, gone, self.clock())
+            now = self.clock()
+            if self.cleanup_deadline is not None and now > self.cleanup_deadline:
+                outcome.notes.append(f"{gone} is gone; left for the TTL (invocation running late)")
+                continue
+            self.store.unsubscribe(guid, gone, now)
             outcome.counts[STALE_CONNECTIONS_REMOVED] += 1
         return delivered
 

@@ -33,7 +33,7 @@ class RetryPolicy:
     max_attempts: int = 4
     base_delay: float = 0.05
     max_delay: float = 1.0
-    deadline: float = 8.0  # seconds for one post, retries included
+    deadline: float = 5.0  # seconds for one post, retries included
 
     def delay(self, attempt: int) -> float:
         """Full-jitter backoff before retry number `attempt` (1-based)."""
@@ -50,8 +50,8 @@ def client_config(pool_size: int = FANOUT_THREADS) -> Any:
     return Config(
         max_pool_connections=pool_size,
         retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=2,
-        read_timeout=5,
+        connect_timeout=1,
+        read_timeout=2,
         tcp_keepalive=True,
     )
 
