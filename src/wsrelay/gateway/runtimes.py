@@ -106,7 +106,8 @@ class Runtime(Protocol):
 
 
 class InProcessRuntime:
-    """Handlers on a thread pool in the gateway process, posting straight to its connections."""
+    """Handlers in the gateway process (inline on its loop, or on a thread pool), posting straight
+    to its connections."""
 
     def __init__(self, settings: GatewaySettings, env: dict[str, str], outbound: Any, inline: bool) -> None:
         self.settings = settings
@@ -156,14 +157,14 @@ class InProcessRuntime:
         return Invocation(_status(result), None, None, False, elapsed)
 
     async def invoke(self, handler: str, event: dict[str, Any]) -> Invocation:
+        if self.inline:
+            return self.invoke_inline(handler, event)
         function = self._functions[handler]
         context = LambdaContext(
             event["requestContext"]["requestId"],
             function_name(handler),
             self.settings.integration_timeout_s,
         )
-        if self.inline:
-            return self.invoke_inline(handler, event)
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.pool, function, event, context)
