@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -332,10 +333,12 @@ def test_dynamodb_table_schema(resources):
 # -- evaluated for real (terraform with no provider) -----------------------------------------
 
 
+_CLI_CONFIG = Path(tempfile.mkdtemp(prefix="wsrelay-tf-")) / "terraformrc"
+_CLI_CONFIG.touch()  # an empty CLI config: no warning about a missing ~/.terraformrc
+
+
 def terraform(directory: Path, *args: str) -> subprocess.CompletedProcess:
-    cli_config = directory / ".terraformrc"
-    cli_config.touch()
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": str(cli_config)}
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": str(_CLI_CONFIG)}
     return subprocess.run(
         [TERRAFORM, *args], cwd=directory, env=env, capture_output=True, text=True, timeout=120
     )
