@@ -7,23 +7,17 @@ locals {
   # Dimension "Resource" of LMI execution-environment metrics: the function and its qualifier.
   lmi_resource = { for fn in local.managed_functions : fn => "${local.function_names[fn]}:$LATEST.PUBLISHED" }
 
-  function_alarms = merge([
-    for fn in local.functions : {
-      "${fn}-errors" = {
-        function = fn, metric = "Errors", threshold = local.thresholds.function_errors
-      }
-      "${fn}-throttles" = {
-        function = fn, metric = "Throttles", threshold = local.thresholds.function_throttles
-      }
-    }
-  ]...)
-
-  managed_throttle_alarms = merge([
-    for fn in local.managed_functions : {
+  # Per function: Errors and Throttles; on LMI also the throttle reasons.
+  function_alarms = merge(concat(
+    [for fn in local.functions : {
+      "${fn}-Errors"    = { function = fn, metric = "Errors", threshold = local.thresholds.function_errors }
+      "${fn}-Throttles" = { function = fn, metric = "Throttles", threshold = local.thresholds.function_throttles }
+    }],
+    [for fn in local.managed_functions : {
       for metric in ["ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles"] :
-      "${fn}-${metric}" => { function = fn, metric = metric }
-    }
-  ]...)
+      "${fn}-${metric}" => { function = fn, metric = metric, threshold = 1 }
+    }],
+  )...)
 
   wsrelay_alarms = {
     PostFailures   = { threshold = local.thresholds.post_failures, description = "Posts to @connections failed after retries (403, 5xx, 413, network)." }
@@ -44,25 +38,6 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   period              = var.compute[each.value.function] == "managed" ? 300 : 60
   evaluation_periods  = var.compute[each.value.function] == "managed" ? 1 : 3
   threshold           = each.value.threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "managed_throttles" {
-  for_each = local.managed_throttle_alarms
-
-  alarm_name          = "${local.function_names[each.value.function]}-${each.value.metric}"
-  alarm_description   = "${each.value.metric} of ${local.function_names[each.value.function]} on Lambda Managed Instances"
-  namespace           = "AWS/Lambda"
-  metric_name         = each.value.metric
-  dimensions          = { FunctionName = local.function_names[each.value.function] }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
