@@ -92,6 +92,34 @@ def test_late_subscriber_gets_the_stored_result(tmp_path):
     assert any(line.get("LateDeliveries") == 1 for line in served.handler_log())
 
 
+def test_a_stored_result_survives_a_restart_of_the_stack(tmp_path):
+    """The inprocess runtime's store writes behind; a clean stop flushes it to the file."""
+    first = start(tmp_path)
+
+    results = [{**RESULT, "guid": f"job-{i}"} for i in range(3)]
+
+    async def publish():
+        async with websockets.connect(first.websocket) as worker:
+            for result in results:  # within the store's flush interval: written behind
+                await worker.send(json.dumps(result))
+            await asyncio.sleep(0.05)
+
+    run(publish())
+    assert first.stop() == 0
+    second = start(tmp_path)  # the same state dir, a new process
+
+    async def late_subscriber():
+        async with websockets.connect(second.websocket) as router:
+            for result in results:
+                await router.send(f"subscribe: {result['guid']}")
+            return sorted([json.loads(await router.recv()) for _ in results], key=lambda r: r["guid"])
+
+    try:
+        assert run(late_subscriber()) == results
+    finally:
+        second.stop()
+
+
 def test_management_api_with_boto3(tmp_path):
     served = start(tmp_path)
     client = boto3.client(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -163,6 +164,53 @@ def test_owned_sqlite_store_survives_a_restart(tmp_path):
     reopened = SqliteStore(path, 600, shared=False)
     assert reopened.subscribe("kept", "R2", time.time()).result == "result"
     assert reopened.subscribe("gone", "R2", time.time()).result is None
+
+
+def _file_rows(store: SqliteStore) -> dict[str, tuple[frozenset[str], str | None]]:
+    """What the owned store's file holds now (read on its own connection: the lock is its)."""
+    rows = store._db.execute("SELECT guid, subscribers, result FROM channels")
+    return {guid: (frozenset(subscribers.split()), result) for guid, subscribers, result in rows}
+
+
+def test_owned_sqlite_store_writes_behind_coalesced(tmp_path):
+    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    store.subscribe("g", "R", NOW)  # the first write flushes (nothing was pending)
+    store.publish("g", "W", "result", NOW)
+    store.ack("g", "R", NOW)
+    assert _file_rows(store) == {"g": ({"R"}, None)}  # later changes wait in memory...
+    assert store.subscribe("g", "R2", NOW).acked_by == "R"  # ...and memory is the store of record
+    store.flush()
+    assert _file_rows(store) == {"g": ({"R", "R2"}, None)}
+    eager = SqliteStore(tmp_path / "eager.db", 600, shared=False, flush_interval_s=0)
+    eager.subscribe("h", "R", NOW)
+    eager.publish("h", "W", "r", NOW)
+    assert _file_rows(eager) == {"h": ({"R"}, "r")}  # interval 0: every write reaches the file
+
+
+def test_owned_sqlite_store_keeps_changes_when_a_flush_fails(tmp_path):
+    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    store.subscribe("g", "R", NOW)
+    store.publish("g", "W", "result", NOW)
+    real = store._db
+
+    class DiskFull:
+        @property
+        def in_transaction(self) -> bool:
+            return real.in_transaction
+
+        def execute(self, *args):
+            return real.execute(*args)
+
+        def executemany(self, *args):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    store._db = DiskFull()  # type: ignore[assignment]
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        store.flush()
+    store._db = real
+    assert not real.in_transaction  # the failed batch was rolled back
+    store.flush()  # the retry writes what the failed one held
+    assert _file_rows(store) == {"g": ({"R"}, "result")}
 
 
 def test_sqlite_is_safe_across_processes(tmp_path):

@@ -91,7 +91,7 @@ def bind(store: Store | None = None, outbound: Outbound | None = None) -> None:
             _bound_outbound = outbound
 
 
-def _current_store() -> Store:
+def current_store() -> Store:
     global _store
     if _store is None:
         with _lock:
@@ -119,7 +119,7 @@ def _outbound_for(request_context: Mapping[str, Any]) -> Outbound:
 
 
 # Lambda init: build the clients now, not on the first request.
-_current_store()
+current_store()
 if SETTINGS.management_endpoint is not None:
     _outbound_for({})
 
@@ -170,7 +170,7 @@ def _invoke(
         if not isinstance(connection_id, str) or not connection_id:
             raise BadEvent("requestContext.connectionId")
         relay = Relay(
-            _current_store(), _outbound_for(request_context), time.time, time.time() + CLEANUP_BUDGET_S
+            current_store(), _outbound_for(request_context), time.time, time.time() + CLEANUP_BUDGET_S
         )
         outcome = action(relay, connection_id, event)
     except BadEvent as missing:
