@@ -187,6 +187,19 @@ def test_owned_sqlite_store_writes_behind_coalesced(tmp_path):
     assert _file_rows(eager) == {"h": ({"R"}, "r")}  # interval 0: every write reaches the file
 
 
+def test_owned_sqlite_rows_cost_the_garbage_collector_nothing(tmp_path):
+    """Live rows are held as tuples of strings, which the collector stops tracking."""
+    import gc
+
+    store = SqliteStore(tmp_path / "owned.db", 600, shared=False)
+    for i in range(100):
+        store.subscribe(f"g{i}", "R", NOW)
+        store.publish(f"g{i}", "W", "result", NOW)
+    gc.collect()
+    assert len(store._rows) == 100
+    assert not any(gc.is_tracked(record) for record in store._rows.values())
+
+
 def test_owned_sqlite_store_keeps_changes_when_a_flush_fails(tmp_path):
     store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
     store.subscribe("g", "R", NOW)

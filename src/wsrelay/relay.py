@@ -199,8 +199,9 @@ class Relay:
 
     @staticmethod
     def _account_posts(report: PostReport, outcome: Outcome) -> None:
-        outcome.counts[POST_RETRIES] += report.retries
         for result in report.results:
-            if result.status in (PostStatus.FAILED, PostStatus.TOO_LARGE):
+            if result.retries:
+                outcome.counts[POST_RETRIES] += result.retries
+            if result.status is PostStatus.FAILED or result.status is PostStatus.TOO_LARGE:
                 outcome.counts[POST_FAILURES] += 1
                 outcome.notes.append(f"post to {result.connection_id} {result.status.value}: {result.error}")

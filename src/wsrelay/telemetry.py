@@ -13,6 +13,7 @@ start. This module is short and per-invocation by construction.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from json.encoder import encode_basestring as _quote
@@ -23,6 +24,16 @@ from wsrelay.relay import DELIVERY_LATENCY, Outcome
 
 def _text(value: str | None) -> str:
     return "null" if value is None else _quote(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _emf_tail(namespace: str, units: tuple[tuple[str, str], ...]) -> str:
+    """The part of the ``_aws`` block after its timestamp, per namespace and metric set."""
+    metrics = ",".join(f'{{"Name":"{name}","Unit":"{unit}"}}' for name, unit in units)
+    return (
+        f',"CloudWatchMetrics":[{{"Namespace":{_quote(namespace)},'
+        f'"Dimensions":[["service"]],"Metrics":[{metrics}]}}]}}'
+    )
 
 
 def invocation_line(
@@ -40,44 +51,34 @@ def invocation_line(
 ) -> str:
     """The JSON log line of one invocation (newline-terminated), with EMF when it counted any.
 
-    Composed from parts rather than with ``json.dumps`` of a dict: the same JSON, at a third of
+    Composed from parts rather than with ``json.dumps`` of a dict: the same JSON at a fraction of
     the cost, which matters when the local gateway runs thousands of invocations a second.
-    Strings go through json's own escaping; metric names are fixed identifiers.
+    Strings go through json's own escaping; metric names are fixed identifiers; milliseconds
+    are written with 3 decimals (``1.200``: the same number, 4x cheaper than ``repr(round())``).
     """
-    parts = [
-        '{"level":', _quote(level),
-        ',"timestamp":', str(timestamp_ms),
-        ',"service":', _quote(service),
-        ',"requestId":', _quote(request_id),
-        ',"route":', _quote(route),
-        ',"connectionId":', _text(connection_id),
-        ',"guid":', _text(outcome.guid),
-        ',"outcome":', _quote(outcome.outcome),
-        ',"durationMs":', repr(round(duration_ms, 3)),
-    ]  # fmt: skip
+    line = (
+        f'{{"level":{_quote(level)},"timestamp":{timestamp_ms},"service":{_quote(service)},'
+        f'"requestId":{_quote(request_id)},"route":{_quote(route)},'
+        f'"connectionId":{_text(connection_id)},"guid":{_text(outcome.guid)},'
+        f'"outcome":{_quote(outcome.outcome)},"durationMs":{duration_ms:.3f}'
+    )
     if outcome.notes:
-        parts += [',"notes":[', ",".join(map(_quote, outcome.notes)), "]"]
+        line += ',"notes":[' + ",".join(map(_quote, outcome.notes)) + "]"
     if error is not None:
-        parts += [',"error":', _quote(error)]
-    units = []
+        line += ',"error":' + _quote(error)
+    units: list[tuple[str, str]] = []
     for name, n in outcome.counts.items():
         if n:
-            parts += [',"', name, '":', str(n)]
+            line += f',"{name}":{n}'
             units.append((name, "Count"))
     if outcome.latencies_ms:
-        values = [repr(round(v, 3)) for v in outcome.latencies_ms]
+        values = [f"{v:.3f}" for v in outcome.latencies_ms]
         latency = values[0] if len(values) == 1 else "[" + ",".join(values) + "]"
-        parts += [',"', DELIVERY_LATENCY, '":', latency]
+        line += f',"{DELIVERY_LATENCY}":{latency}'
         units.append((DELIVERY_LATENCY, "Milliseconds"))
     if units:
-        metrics = ",".join(f'{{"Name":"{name}","Unit":"{unit}"}}' for name, unit in units)
-        parts += [
-            ',"_aws":{"Timestamp":', str(timestamp_ms),
-            ',"CloudWatchMetrics":[{"Namespace":', _quote(namespace),
-            ',"Dimensions":[["service"]],"Metrics":[', metrics, "]}]}",
-        ]  # fmt: skip
-    parts.append("}\n")
-    return "".join(parts)
+        line += f',"_aws":{{"Timestamp":{timestamp_ms}{_emf_tail(namespace, tuple(units))}'
+    return line + "}\n"
 
 
 _sink: Callable[[str], Any] | None = None

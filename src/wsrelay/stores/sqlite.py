@@ -37,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: fall back to SQLite's busy handler
     fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,20 +60,34 @@ CREATE TABLE IF NOT EXISTS channels (
 _PURGE_INTERVAL_S = 60.0
 # Owned mode: how long a change may stay in memory only.
 FLUSH_INTERVAL_S = 0.1
-_UPSERT = (
-    "INSERT OR REPLACE INTO channels "
-    "(guid, subscribers, publishers, result, published_at, acked_by, expires_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+
+
+# One guid's row as stored: (subscribers, publishers, result, published_at, acked_by,
+# expires_at), connection ids space-separated. The owned mode holds its rows in memory in this
+# form too: a tuple of strings and floats, which the garbage collector stops tracking, so
+# millions of live rows cost no collector passes (sets per row made full collections walk them).
+_Record = tuple[str, str, str | None, float | None, str | None, float]
+_COLUMNS = "subscribers, publishers, result, published_at, acked_by, expires_at"
+_UPSERT = f"INSERT OR REPLACE INTO channels (guid, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 @dataclass(slots=True)
 class _Row:
+    """One guid's row while an operation changes it."""
+
     subscribers: set[str] = field(default_factory=set)
     publishers: set[str] = field(default_factory=set)
     result: str | None = None
     published_at: float | None = None
     acked_by: str | None = None
+
+    @classmethod
+    def parse(cls, record: _Record) -> _Row:
+        return cls(set(record[0].split()), set(record[1].split()), record[2], record[3], record[4])
+
+    def record(self, expires_at: float) -> _Record:
+        subscribers, publishers = " ".join(self.subscribers), " ".join(self.publishers)
+        return (subscribers, publishers, self.result, self.published_at, self.acked_by, expires_at)
 
     def channel(self) -> Channel:
         return Channel(
@@ -83,6 +97,23 @@ class _Row:
             self.published_at,
             self.acked_by,
         )
+
+
+class _Owned:
+    """Owned mode's atomic step: the store's lock around its one connection."""
+
+    __slots__ = ("db", "lock")
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
+        self.db = db
+        self.lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        return self.db
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
 
 class SqliteStore:
@@ -101,17 +132,18 @@ class SqliteStore:
         self.flush_interval_s = flush_interval_s
         self._local = threading.local()  # shared mode: a connection (and lock fd) per thread
         self._lock = threading.Lock()  # owned mode: one connection, one operation at a time
-        self._rows: dict[str, tuple[_Row, float]] = {}  # owned mode: every live row
-        self._dirty: dict[str, tuple[_Row, float]] = {}  # owned mode: rows not yet in the file
+        self._rows: dict[str, _Record] = {}  # owned mode: every live row
+        self._dirty: dict[str, _Record] = {}  # owned mode: rows not yet in the file
         self._next_flush = 0.0
         self._next_purge = 0.0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if shared:
-            with self._step() as db:
+            with self._transaction() as db:
                 db.execute(_SCHEMA)
         else:
             self._db = self._open()
             self._db.execute(_SCHEMA)
+            self._owned = _Owned(self._db, self._lock)
             self._load_all()
 
     def _open(self) -> sqlite3.Connection:
@@ -125,22 +157,17 @@ class SqliteStore:
         return db
 
     def _load_all(self) -> None:
-        now = time.time()
-        for guid, subscribers, publishers, result, published_at, acked_by, expires_at in self._db.execute(
-            "SELECT guid, subscribers, publishers, result, published_at, acked_by, expires_at "
-            "FROM channels WHERE expires_at >= ?",
-            (now,),
-        ):
-            row = _Row(set(subscribers.split()), set(publishers.split()), result, published_at, acked_by)
-            self._rows[guid] = (row, expires_at)
+        query = f"SELECT guid, {_COLUMNS} FROM channels WHERE expires_at >= ?"
+        for guid, *record in self._db.execute(query, (time.time(),)):
+            self._rows[guid] = tuple(record)
+
+    def _step(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One atomic operation on the store."""
+        return self._transaction() if self.shared else self._owned
 
     @contextmanager
-    def _step(self) -> Iterator[sqlite3.Connection]:
-        """One atomic operation on the store."""
-        if not self.shared:
-            with self._lock:
-                yield self._db
-            return
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Shared mode: this thread's connection, inside the file lock and a write transaction."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = self._local.db = self._open()
@@ -162,44 +189,24 @@ class SqliteStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _load(self, db: sqlite3.Connection, guid: str, now: float) -> _Row | None:
-        if not self.shared:
-            held = self._rows.get(guid)
-            if held is None or held[1] < now:
-                return None
-            row = held[0]
-            return _Row(set(row.subscribers), set(row.publishers), row.result, row.published_at, row.acked_by)
-        found = db.execute(
-            "SELECT subscribers, publishers, result, published_at, acked_by, expires_at "
-            "FROM channels WHERE guid = ?",
-            (guid,),
-        ).fetchone()
-        if found is None or found[5] < now:
+        if self.shared:
+            query = f"SELECT {_COLUMNS} FROM channels WHERE guid = ?"
+            record = db.execute(query, (guid,)).fetchone()
+        else:
+            record = self._rows.get(guid)
+        if record is None or record[5] < now:
             return None
-        return _Row(set(found[0].split()), set(found[1].split()), found[2], found[3], found[4])
-
-    @staticmethod
-    def _record(guid: str, row: _Row, expires_at: float) -> tuple[object, ...]:
-        return (
-            guid,
-            " ".join(row.subscribers),
-            " ".join(row.publishers),
-            row.result,
-            row.published_at,
-            row.acked_by,
-            expires_at,
-        )
+        return _Row.parse(record)
 
     def _save(self, db: sqlite3.Connection, guid: str, row: _Row, now: float) -> None:
-        expires_at = now + self.ttl_seconds
+        record = row.record(now + self.ttl_seconds)
         if self.shared:
-            db.execute(_UPSERT, self._record(guid, row, expires_at))
+            db.execute(_UPSERT, (guid, *record))
             if now >= self._next_purge:
                 self._next_purge = now + _PURGE_INTERVAL_S
                 db.execute("DELETE FROM channels WHERE expires_at < ?", (now,))
             return
-        # Owned: a saved _Row is never mutated again (_load hands out copies), so the dirty
-        # map can hold the same object as the live one.
-        self._rows[guid] = self._dirty[guid] = (row, expires_at)
+        self._rows[guid] = self._dirty[guid] = record
         wall = time.monotonic()
         if wall >= self._next_flush:
             self._next_flush = wall + self.flush_interval_s
@@ -208,7 +215,7 @@ class SqliteStore:
             self._next_purge = now + _PURGE_INTERVAL_S
             self._write_dirty(db)
             db.execute("DELETE FROM channels WHERE expires_at < ?", (now,))
-            expired = [g for g, (_, expires) in self._rows.items() if expires < now]
+            expired = [g for g, held in self._rows.items() if held[5] < now]
             for g in expired:
                 del self._rows[g]
 
@@ -219,7 +226,7 @@ class SqliteStore:
         dirty, self._dirty = self._dirty, {}
         try:
             db.execute("BEGIN")
-            db.executemany(_UPSERT, [self._record(g, row, exp) for g, (row, exp) in dirty.items()])
+            db.executemany(_UPSERT, [(guid, *record) for guid, record in dirty.items()])
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
