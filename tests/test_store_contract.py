@@ -200,6 +200,49 @@ def test_owned_sqlite_rows_cost_the_garbage_collector_nothing(tmp_path):
     assert not any(gc.is_tracked(record) for record in store._rows.values())
 
 
+def test_owned_sqlite_store_purges_expired_rows_in_expiry_order(tmp_path):
+    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    store.publish("old", "W", "r1", NOW)
+    store.publish("refreshed", "W", "r2", NOW)
+    store.publish("new", "W", "r3", NOW + 300)
+    store.subscribe("refreshed", "R", NOW + 400)  # a write renews the TTL and the place in line
+    store.flush()
+    assert set(_file_rows(store)) == {"old", "refreshed", "new"}
+    store._write_dirty(store._db, NOW + 700)  # what the next flush does at that time
+    assert list(store._rows) == ["new", "refreshed"]
+    assert set(_file_rows(store)) == {"new", "refreshed"}
+    store._write_dirty(store._db, NOW + 950)
+    assert list(store._rows) == ["refreshed"]
+    assert set(_file_rows(store)) == {"refreshed"}
+    assert store.subscribe("refreshed", "R", NOW + 950).result == "r2"
+
+
+def test_owned_sqlite_store_purges_a_bounded_batch_per_flush(tmp_path, monkeypatch):
+    import wsrelay.stores.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "_PURGE_BATCH", 2)
+    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    for i in range(5):
+        store.publish(f"g{i}", "W", "r", NOW)
+    store._write_dirty(store._db, NOW + 700)
+    assert list(store._rows) == ["g2", "g3", "g4"]  # the rest waits for the next flushes
+    store._write_dirty(store._db, NOW + 700)
+    store._write_dirty(store._db, NOW + 700)
+    assert not store._rows and not _file_rows(store)
+
+
+def test_owned_sqlite_store_deletes_expired_rows_of_the_file_at_open(tmp_path):
+    path = tmp_path / "owned.db"
+    store = SqliteStore(path, 600, shared=False)
+    store.publish("gone", "W", "old", time.time() - 700)
+    store.publish("kept", "W", "new", time.time())
+    store._db.execute("INSERT INTO channels (guid, expires_at) VALUES ('stale', 1.0)")  # as a crash leaves
+    store.close()
+    reopened = SqliteStore(path, 600, shared=False)
+    assert set(_file_rows(reopened)) == {"kept"}
+    assert list(reopened._rows) == ["kept"]
+
+
 def test_owned_sqlite_store_keeps_changes_when_a_flush_fails(tmp_path):
     store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
     store.subscribe("g", "R", NOW)
