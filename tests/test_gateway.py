@@ -120,6 +120,26 @@ def test_a_stored_result_survives_a_restart_of_the_stack(tmp_path):
         second.stop()
 
 
+@pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
+def test_handler_log_rotates_past_its_limit(tmp_path, runtime):
+    served = start(tmp_path, "--runtime", runtime, "--log-max-mb", "0.002")  # ~2 KB
+
+    async def cycles():
+        for i in range(8):  # 4 invocations each, ~400 bytes of log lines per invocation
+            await cycle(served.websocket, f"job-{i}")
+        await asyncio.sleep(1.5)  # the lmi runtime checks the size every second
+
+    try:
+        run(cycles())
+    finally:
+        assert served.stop() == 0
+    current, previous = served.state_dir / "handlers.log", served.state_dir / "handlers.log.1"
+    assert previous.exists() and previous.stat().st_size >= 2048
+    assert current.stat().st_size < 2048 + 4096  # at most one flush's (or a second's) lines past it
+    for path in (current, previous):  # whole JSON lines only
+        assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
 def test_management_api_with_boto3(tmp_path):
     served = start(tmp_path)
     client = boto3.client(

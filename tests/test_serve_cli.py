@@ -39,6 +39,7 @@ def serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         (["--route", "x=nodots"], "--route"),
         (["--port", "70000"], "--port"),
         (["--post-latency-ms", "abc"], "--post-latency-ms"),
+        (["--log-max-mb", "-1"], "--log-max-mb"),
     ],
 )
 def test_bad_flags_fail_at_start_naming_the_flag(args, named, tmp_path):

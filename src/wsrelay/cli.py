@@ -97,6 +97,13 @@ def add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--post-latency-ms", type=float, default=0.0, metavar="N")
     p.add_argument("--quiet", action="store_true", help="no console line per invocation")
+    p.add_argument(
+        "--log-max-mb",
+        type=float,
+        default=64.0,
+        metavar="N",
+        help="rotate STATE_DIR/handlers.log to handlers.log.1 past N MiB (0 = never)",
+    )
 
 
 def serve_settings(args: argparse.Namespace) -> GatewaySettings:
@@ -129,6 +136,7 @@ def serve_settings(args: argparse.Namespace) -> GatewaySettings:
         post_429=args.post_429,
         post_latency_ms=args.post_latency_ms,
         quiet=args.quiet,
+        log_max_bytes=int(args.log_max_mb * 2**20),
     ).validate()
 
 

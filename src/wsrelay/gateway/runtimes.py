@@ -29,9 +29,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
+from wsrelay.gateway.handler_log import HandlerLog
 from wsrelay.gateway.settings import GatewaySettings
 
 WORKER_READY_TIMEOUT_S = 60.0
@@ -115,7 +115,7 @@ class InProcessRuntime:
         self.inline = inline
         self.pool = ThreadPoolExecutor(settings.concurrency or 16, thread_name_prefix="wsrelay-fn")
         self._functions: dict[str, Callable[[Any, Any], Any]] = {}
-        self._log: Any = None
+        self._log: HandlerLog | None = None
         self._lines: list[str] = []
         self._flusher: asyncio.Task[None] | None = None
         self._flush_store: Callable[[], None] | None = None
@@ -127,7 +127,7 @@ class InProcessRuntime:
         # Lines are collected in a list (append is atomic, so handler threads need no lock) and
         # written every 0.1 s: a write per line cost ~9% of the gateway's time, a buffered
         # text-file write per line ~3%.
-        self._log = open(self.settings.state_dir / "handlers.log", "a")
+        self._log = HandlerLog(self.settings.state_dir / "handlers.log", self.settings.log_max_bytes)
         telemetry.set_sink(self._lines.append)
         # An owned SQLite store writes behind (stores/sqlite.py): flushed with the log.
         self._flush_store = getattr(handlers.current_store(), "flush", None)
@@ -181,6 +181,7 @@ class InProcessRuntime:
             self._flush()
 
     def _flush(self) -> None:
+        assert self._log is not None
         if self._flush_store is not None:
             self._flush_store()
         lines = self._lines
@@ -188,7 +189,7 @@ class InProcessRuntime:
         if count:
             self._log.write("".join(lines[:count]))
             del lines[:count]
-        self._log.flush()
+        self._log.rotate_if_full()
 
     async def stop(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -270,15 +271,16 @@ class ProcessRuntime:
         self.limit = (settings.concurrency or 4) if policy == "lmi" else settings.max_concurrency
         self.pools: dict[str, _Pool] = {}
         self.served_by: dict[str, set[int]] = {}  # pids that served each function
-        self._log: Any = None
+        self._log: HandlerLog | None = None
         self._reaper: asyncio.Task[None] | None = None
+        self._rotator: asyncio.Task[None] | None = None
 
     def _pool(self, handler: str) -> _Pool:
         return self.pools.setdefault(handler, _Pool())
 
     async def start(self) -> None:
-        log_path: Path = self.settings.state_dir / "handlers.log"
-        self._log = open(log_path, "ab")
+        self._log = HandlerLog(self.settings.state_dir / "handlers.log", self.settings.log_max_bytes)
+        self._rotator = asyncio.create_task(self._rotate_log())
         if self.policy == "lmi":
             handlers = sorted(set(self.settings.routes.values()))
             workers = await asyncio.gather(*(self._spawn(h) for h in handlers))
@@ -295,7 +297,8 @@ class ProcessRuntime:
         try:
             if cold_start_s:
                 await asyncio.sleep(cold_start_s)
-            return await WorkerProcess.spawn(handler, self.env, self._log)
+            assert self._log is not None
+            return await WorkerProcess.spawn(handler, self.env, self._log.file)
         except BaseException:
             pool.count -= 1
             raise
@@ -371,9 +374,16 @@ class ProcessRuntime:
                     pool.count -= 1
                     await worker.stop()
 
+    async def _rotate_log(self) -> None:
+        assert self._log is not None
+        while True:
+            await asyncio.sleep(1.0)
+            await self._log.copy_truncate_if_full()
+
     async def stop(self) -> None:
-        if self._reaper is not None:
-            self._reaper.cancel()
+        for task in (self._reaper, self._rotator):
+            if task is not None:
+                task.cancel()
         for pool in self.pools.values():
             for worker in pool.idle:
                 await worker.stop()

@@ -59,6 +59,7 @@ class GatewaySettings:
     post_latency_ms: float = 0.0
     quiet: bool = False
     legacy_subscriptions: bool = False
+    log_max_bytes: int = 64 * 2**20  # handlers.log rotates to handlers.log.1 past this; 0 = never
 
     def validate(self) -> GatewaySettings:
         """Raise `SettingsError` naming the first bad flag; return self."""
@@ -85,6 +86,7 @@ class GatewaySettings:
             ("--post-latency-ms", self.post_latency_ms),
             ("--cold-start-ms", self.cold_start_ms),
             ("--max-concurrency", self.max_concurrency),
+            ("--log-max-mb", self.log_max_bytes),
         ):
             if number < 0:
                 raise SettingsError(f"{flag} must not be negative, got {number}")
