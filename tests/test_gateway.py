@@ -92,32 +92,54 @@ def test_late_subscriber_gets_the_stored_result(tmp_path):
     assert any(line.get("LateDeliveries") == 1 for line in served.handler_log())
 
 
-def test_a_stored_result_survives_a_restart_of_the_stack(tmp_path):
-    """The inprocess runtime's store writes behind; a clean stop flushes it to the file."""
-    first = start(tmp_path)
+RESULTS = [{**RESULT, "guid": f"job-{i}"} for i in range(3)]
 
-    results = [{**RESULT, "guid": f"job-{i}"} for i in range(3)]
+
+def published_then_restarted(tmp_path, pause_s: float, stop) -> list[dict]:
+    """Publish RESULTS, wait `pause_s`, `stop` the stack, start a new one on the same state
+    dir and return what a late subscriber gets there."""
+    first = start(tmp_path)
 
     async def publish():
         async with websockets.connect(first.websocket) as worker:
-            for result in results:  # within the store's flush interval: written behind
+            for result in RESULTS:
                 await worker.send(json.dumps(result))
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(pause_s)
 
     run(publish())
-    assert first.stop() == 0
-    second = start(tmp_path)  # the same state dir, a new process
+    stop(first)
+    second = start(tmp_path)
 
     async def late_subscriber():
         async with websockets.connect(second.websocket) as router:
-            for result in results:
+            for result in RESULTS:
                 await router.send(f"subscribe: {result['guid']}")
-            return sorted([json.loads(await router.recv()) for _ in results], key=lambda r: r["guid"])
+            return sorted([json.loads(await router.recv()) for _ in RESULTS], key=lambda r: r["guid"])
 
     try:
-        assert run(late_subscriber()) == results
+        return run(late_subscriber())
     finally:
         second.stop()
+
+
+def test_a_stored_result_survives_a_restart_of_the_stack(tmp_path):
+    """The inprocess runtime's store writes behind; a clean stop flushes it to the file."""
+
+    def clean_stop(served) -> None:
+        assert served.stop() == 0
+
+    # 0.05 s: inside the store's flush interval, so the last writes are still pending at stop
+    assert published_then_restarted(tmp_path, 0.05, clean_stop) == RESULTS
+
+
+def test_results_survive_a_kill_once_the_idle_flush_ran(tmp_path):
+    """SIGKILL (no clean stop): what was written behind reaches the file within ~0.1 s."""
+
+    def kill(served) -> None:
+        served.proc.kill()
+        served.proc.wait(10)
+
+    assert published_then_restarted(tmp_path, 0.5, kill) == RESULTS  # 0.5 s: several flush ticks
 
 
 @pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
