@@ -39,4 +39,4 @@ def test_init_cost():
 @pytest.mark.skipif(not BARE.exists(), reason=f"reference relay not found at {BARE}")
 def test_local_stack():
     out = run("local_stack.py", "--rounds", "1", "--seconds", "0.5", "--skip-lmi", "--pairs", "2")
-    assert "wsrelay inprocess" in out and "gateway only" in out
+    assert "wsrelay inprocess" in out and "gateway only" in out and "CPU us/cycle" in out
