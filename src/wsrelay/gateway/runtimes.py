@@ -176,14 +176,30 @@ class InProcessRuntime:
         return Invocation(_status(result), None, None, False, _ms(started))
 
     async def _flush_log(self) -> None:
+        """Every 0.1 s; a failure (a full disk) is reported on stderr once and retried: the
+        store keeps its unwritten rows and the list its lines until a flush succeeds."""
+        reported = ""
         while True:
             await asyncio.sleep(0.1)
-            self._flush()
+            try:
+                self._flush()
+                reported = ""
+            except Exception as error:
+                message = f"{type(error).__name__}: {error}"
+                if message != reported:
+                    print(f"wsrelay serve: warning: flush failed, retrying: {message}", file=sys.stderr)
+                    reported = message
 
     def _flush(self) -> None:
         assert self._log is not None
-        if self._flush_store is not None:
-            self._flush_store()
+        try:
+            if self._flush_store is not None:
+                self._flush_store()
+        finally:
+            self._write_lines()
+
+    def _write_lines(self) -> None:
+        assert self._log is not None
         lines = self._lines
         count = len(lines)  # appends racing with this flush land after `count`: kept for the next
         if count:
@@ -196,7 +212,11 @@ class InProcessRuntime:
         if self._flusher is not None:
             self._flusher.cancel()
         if self._log is not None:
-            self._flush()
+            try:
+                self._flush()
+            except Exception as error:
+                message = f"{type(error).__name__}: {error}"
+                print(f"wsrelay serve: warning: last flush failed: {message}", file=sys.stderr)
             self._log.close()
 
 
@@ -378,7 +398,10 @@ class ProcessRuntime:
         assert self._log is not None
         while True:
             await asyncio.sleep(1.0)
-            await self._log.copy_truncate_if_full()
+            try:
+                await self._log.copy_truncate_if_full()
+            except OSError as error:  # e.g. a full disk: the workers keep appending to the file
+                print(f"wsrelay serve: warning: rotating handlers.log failed: {error}", file=sys.stderr)
 
     async def stop(self) -> None:
         for task in (self._reaper, self._rotator):
