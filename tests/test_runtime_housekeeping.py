@@ -1,12 +1,13 @@
-"""The in-process runtime's periodic flush (the store written behind, handlers.log): a failure
-is reported once and retried; neither the store's rows nor the log lines are dropped."""
+"""The runtimes' housekeeping: the in-process runtime's periodic flush (the store written behind,
+handlers.log) and the worker runtimes' log rotation. A failure is reported and retried; neither
+the store's rows nor the log lines are dropped."""
 
 from __future__ import annotations
 
 import asyncio
 
 from wsrelay.gateway.handler_log import HandlerLog
-from wsrelay.gateway.runtimes import InProcessRuntime
+from wsrelay.gateway.runtimes import InProcessRuntime, ProcessRuntime
 from wsrelay.gateway.settings import GatewaySettings
 
 
@@ -37,3 +38,21 @@ def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(
     warnings = [line for line in capsys.readouterr().err.splitlines() if "flush failed" in line]
     expected = "wsrelay serve: warning: flush failed, retrying: OSError: [Errno 28] No space left on device"
     assert warnings == [expected]
+
+
+def test_a_failing_log_rotation_is_reported_and_the_workers_log_stays(tmp_path, capsys):
+    runtime = ProcessRuntime(GatewaySettings(state_dir=tmp_path, log_max_bytes=10), {}, policy="lmi")
+    runtime._log = HandlerLog(tmp_path / "handlers.log", 10)
+    runtime._log.write('{"n":1,"pad":"xxxxxxxx"}\n')
+    runtime._log.flush()
+    (tmp_path / "handlers.log.1").mkdir()  # the copy cannot replace a directory: OSError
+
+    async def tick() -> None:
+        rotator = asyncio.create_task(runtime._rotate_log())
+        await asyncio.sleep(1.3)
+        rotator.cancel()
+
+    asyncio.run(tick())
+    runtime._log.close()
+    assert (tmp_path / "handlers.log").read_text() == '{"n":1,"pad":"xxxxxxxx"}\n'  # not truncated
+    assert "wsrelay serve: warning: rotating handlers.log failed:" in capsys.readouterr().err
