@@ -23,12 +23,18 @@ def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(
 
     runtime._flush_store = store_flush
 
+    async def until(condition, timeout_s: float = 10.0) -> None:
+        for _ in range(int(timeout_s / 0.02)):
+            if condition():
+                return
+            await asyncio.sleep(0.02)
+
     async def ticks() -> None:
         flusher = asyncio.create_task(runtime._flush_log())
         runtime._lines.append('{"n":1}\n')
-        await asyncio.sleep(0.65)
+        await until(lambda: len(attempts) >= 5)  # three failed ticks, then two good ones
         runtime._lines.append('{"n":2}\n')
-        await asyncio.sleep(0.25)
+        await until(lambda: not runtime._lines)
         flusher.cancel()
 
     asyncio.run(ticks())
