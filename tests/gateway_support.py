@@ -24,6 +24,7 @@ class Served:
     stats_url: str
     state_dir: Path
     output: list[str] = field(default_factory=list)
+    drain: threading.Thread | None = None
 
     def stats(self) -> dict:
         with urllib.request.urlopen(self.stats_url, timeout=5) as response:
@@ -38,7 +39,10 @@ class Served:
     def stop(self, timeout: float = 30) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
+        code = self.proc.wait(timeout)
+        if self.drain is not None:
+            self.drain.join(timeout)  # every line the process wrote is in `output`
+        return code
 
 
 def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Served:
@@ -60,5 +64,6 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Serv
         for line in proc.stdout:
             served.output.append(line)
 
-    threading.Thread(target=drain, daemon=True).start()
+    served.drain = threading.Thread(target=drain, daemon=True)
+    served.drain.start()
     return served

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -465,6 +466,25 @@ def test_clean_shutdown_closes_and_disconnects_everyone(tmp_path):
     assert served.proc.wait(30) == 0  # one SIGTERM: a clean exit
     assert sum(line["route"] == "$disconnect" for line in served.handler_log()) == 2
     assert "wsrelay serve: stopped" in "".join(served.output)
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_console_line_per_invocation(tmp_path, quiet):
+    served = start(tmp_path, *(["--quiet"] if quiet else []))
+    try:
+        run(cycle(served.websocket))
+    finally:
+        assert served.stop() == 0
+    line = re.compile(r"^\d\d:\d\d:\d\d (\S+) +(\S{16}) (\d{3}|error|timeout|throttled) \d+\.\dms")
+    lines = [m.groups() for m in map(line.match, "".join(served.output).splitlines()) if m]
+    if quiet:
+        assert lines == []
+        return
+    routes = [route for route, _, _ in lines]
+    assert routes.count("$connect") == 2 and routes.count("$disconnect") == 2
+    assert routes.count("$default") == 4  # subscribe, publish, ack, unsubscribe
+    assert all(status == "200" for _, _, status in lines)
+    assert len({cid for _, cid, _ in lines}) == 2  # router and worker
 
 
 def test_stats_endpoint_shape(tmp_path):

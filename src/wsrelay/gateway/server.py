@@ -32,6 +32,7 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from wsrelay.gateway.console import Console
 from wsrelay.gateway.events import Api, ConnectionInfo, connect_event, disconnect_event, message_event
 from wsrelay.gateway.runtimes import Invocation, Runtime
 from wsrelay.gateway.settings import GatewaySettings
@@ -120,6 +121,8 @@ class Gateway:
         self._selection_path = settings.route_selection_expression.removeprefix("$request.body.").split(".")
         self._selection_key = f'"{self._selection_path[0]}"'  # cheap test before parsing JSON
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.console = None if settings.quiet else Console()
+        self._console_task: asyncio.Task[None] | None = None
         self.port = settings.port
         self.ready = asyncio.Event()  # set once the runtime is up; clients wait for it
 
@@ -132,6 +135,8 @@ class Gateway:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self.api = Api(stage=self.settings.stage, domain_name=f"{self.settings.host}:{self.port}")
+        if self.console is not None:
+            self._console_task = asyncio.create_task(self.console.run())
 
     @property
     def websocket_url(self) -> str:
@@ -159,6 +164,10 @@ class Gateway:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
+        if self._console_task is not None:
+            self._console_task.cancel()
+        if self.console is not None:
+            self.console.flush()
 
     def _track(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -211,15 +220,14 @@ class Gateway:
             stats.errors += 1
         if invocation.cold_start:
             self.stats.cold_starts += 1
-        if not self.settings.quiet:
-            cid = event["requestContext"]["connectionId"]
-            outcome = invocation.failure or str(invocation.status_code)
-            cold = " cold-start" if invocation.cold_start else ""
-            stamp = time.strftime("%H:%M:%S")
-            detail = f" ({invocation.detail})" if invocation.detail else ""
-            print(
-                f"{stamp} {route:<12} {cid} {outcome} {invocation.duration_ms:.1f}ms{cold}{detail}",
-                flush=True,
+        if self.console is not None:
+            self.console.invocation(
+                route,
+                event["requestContext"]["connectionId"],
+                invocation.failure or str(invocation.status_code),
+                invocation.duration_ms,
+                invocation.cold_start,
+                invocation.detail,
             )
         return invocation
 

@@ -1,0 +1,62 @@
+"""The console of ``wsrelay serve``: one line per invocation, written in batches.
+
+A line says when, which route, which connection, how it ended (the status code, or
+``error``/``timeout``/``throttled``) and how long it took, plus ``cold-start`` and a detail
+when there is one::
+
+    17:18:59 $default     U7Duvk/o/CT3HSg= 200 0.2ms
+
+Lines are collected and written every 0.1 s: a ``print(..., flush=True)`` per invocation (a
+write system call each, and a ``strftime``) cost the gateway ~12 us per invocation, a quarter
+of its time under load. The time stamp is formatted once per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import TextIO
+
+FLUSH_INTERVAL_S = 0.1
+
+
+class Console:
+    """Invocation lines for a text stream (stdout by default)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._lines: list[str] = []
+        self._second = -1
+        self._stamp = ""
+
+    def invocation(
+        self,
+        route: str,
+        connection_id: str,
+        outcome: str,
+        duration_ms: float,
+        cold_start: bool = False,
+        detail: str | None = None,
+    ) -> None:
+        """Queue one invocation's line."""
+        second = int(time.time())
+        if second != self._second:
+            self._second, self._stamp = second, time.strftime("%H:%M:%S", time.localtime(second))
+        cold = " cold-start" if cold_start else ""
+        extra = f" ({detail})" if detail else ""
+        line = f"{self._stamp} {route:<12} {connection_id} {outcome} {duration_ms:.1f}ms{cold}{extra}\n"
+        self._lines.append(line)
+
+    def flush(self) -> None:
+        """Write the queued lines now."""
+        if self._lines:
+            text, self._lines = "".join(self._lines), []
+            self.stream.write(text)
+        self.stream.flush()
+
+    async def run(self) -> None:
+        """Flush every `FLUSH_INTERVAL_S` until cancelled."""
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            self.flush()
