@@ -10,7 +10,7 @@ import sys
 from wsrelay.gateway.handler_log import HandlerLog
 
 
-def test_rotates_past_the_limit_without_losing_a_line(tmp_path):
+def test_rotates_past_the_limit_keeping_the_newest_lines_whole(tmp_path):
     log = HandlerLog(tmp_path / "handlers.log", max_bytes=100)
     lines = [f'{{"n":{i:02},"pad":"{"x" * 20}"}}\n' for i in range(13)]  # 35 bytes each
     rotations = 0
