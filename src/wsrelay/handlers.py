@@ -92,6 +92,8 @@ def bind(store: Store | None = None, outbound: Outbound | None = None) -> None:
 
 
 def current_store() -> Store:
+    """The store every invocation in this process uses (built from the settings at init, or
+    bound); the local gateway reaches it to flush an owned SQLite store."""
     global _store
     if _store is None:
         with _lock:
