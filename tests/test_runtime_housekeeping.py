@@ -1,10 +1,12 @@
 """The runtimes' housekeeping: the in-process runtime's periodic flush (the store written behind,
-handlers.log) and the worker runtimes' log rotation. A failure is reported and retried; neither
-the store's rows nor the log lines are dropped."""
+handlers.log), the worker runtimes' log rotation and the console. A failure is reported and retried;
+neither the store's rows nor the log lines are dropped."""
 
 from __future__ import annotations
 
 import asyncio
+
+import pytest
 
 from wsrelay.gateway.handler_log import HandlerLog
 from wsrelay.gateway.runtimes import InProcessRuntime, ProcessRuntime
@@ -62,3 +64,37 @@ def test_a_failing_log_rotation_is_reported_and_the_workers_log_stays(tmp_path, 
     runtime._log.close()
     assert (tmp_path / "handlers.log").read_text() == '{"n":1,"pad":"xxxxxxxx"}\n'  # not truncated
     assert "wsrelay serve: warning: rotating handlers.log failed:" in capsys.readouterr().err
+
+
+def test_console_lines_and_a_stream_that_went_away():
+    import io
+
+    from wsrelay.gateway.console import Console
+
+    stream = io.StringIO()
+    console = Console(stream)
+    console.invocation("$default", "AbCdEfGhIjKlMnO=", "200", 0.25)
+    console.invocation("$connect", "AbCdEfGhIjKlMnO=", "error", 1.0, cold_start=True, detail="boom")
+    assert stream.getvalue() == ""  # queued until the next flush
+    console.flush()
+    first, second = stream.getvalue().splitlines()
+    assert first.endswith(" $default     AbCdEfGhIjKlMnO= 200 0.2ms")
+    assert second.endswith(" $connect     AbCdEfGhIjKlMnO= error 1.0ms cold-start (boom)")
+    stream.close()  # as when the reader of a pipe goes away
+    console.invocation("$default", "AbCdEfGhIjKlMnO=", "200", 0.25)
+    console.flush()  # does not raise
+    assert console.closed
+    console.invocation("$default", "AbCdEfGhIjKlMnO=", "200", 0.25)
+    assert console._lines == []  # nothing piles up
+
+
+def test_rotation_that_cannot_rename_keeps_the_log_writable(tmp_path):
+    log = HandlerLog(tmp_path / "handlers.log", max_bytes=10)
+    log.write("x" * 20 + "\n")
+    (tmp_path / "handlers.log.1").mkdir()
+    (tmp_path / "handlers.log.1" / "keep").write_text("")  # a non-empty directory: rename fails
+    with pytest.raises(OSError):
+        log.rotate_if_full()
+    log.write("still\n")
+    log.close()
+    assert (tmp_path / "handlers.log").read_text() == "x" * 20 + "\nstill\n"

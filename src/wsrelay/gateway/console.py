@@ -29,6 +29,7 @@ class Console:
         self._lines: list[str] = []
         self._second = -1
         self._stamp = ""
+        self.closed = False  # the stream went away (a closed pipe): lines are no longer kept
 
     def invocation(
         self,
@@ -40,6 +41,8 @@ class Console:
         detail: str | None = None,
     ) -> None:
         """Queue one invocation's line."""
+        if self.closed:
+            return
         second = int(time.time())
         if second != self._second:
             self._second, self._stamp = second, time.strftime("%H:%M:%S", time.localtime(second))
@@ -49,11 +52,17 @@ class Console:
         self._lines.append(line)
 
     def flush(self) -> None:
-        """Write the queued lines now."""
-        if self._lines:
-            text, self._lines = "".join(self._lines), []
-            self.stream.write(text)
-        self.stream.flush()
+        """Write the queued lines now. A stream that cannot take them (the reader of a pipe
+        went away) ends the console: the gateway keeps serving, without piling lines up."""
+        if self.closed:
+            return
+        text, self._lines = "".join(self._lines), []
+        try:
+            if text:
+                self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.closed = True
 
     async def run(self) -> None:
         """Flush every `FLUSH_INTERVAL_S` until cancelled."""

@@ -49,8 +49,10 @@ class HandlerLog:
         if not self._full():
             return False
         self.file.close()
-        os.replace(self.path, self.rotated)
-        self.file = open(self.path, "ab")
+        try:
+            os.replace(self.path, self.rotated)
+        finally:  # renamed or not, writes go on into an open file
+            self.file = open(self.path, "ab")
         return True
 
     async def copy_truncate_if_full(self) -> bool:
