@@ -1,6 +1,7 @@
 """The runtimes' housekeeping: the in-process runtime's periodic flush (the store written behind,
-handlers.log), the worker runtimes' log rotation and the console. A failure is reported and retried;
-neither the store's rows nor the log lines are dropped."""
+handlers.log), the worker runtimes' log rotation, and the console. A failed flush or rotation is
+reported and retried, dropping no row and no log line; a console whose stream went away ends
+quietly."""
 
 from __future__ import annotations
 
