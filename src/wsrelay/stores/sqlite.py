@@ -224,7 +224,7 @@ class SqliteStore:
         """Owned mode: forget the rows expired by `now`, from the front of the expiry order.
 
         Costs what expired since the last call (at most `_PURGE_BATCH` rows), never a pass over
-        every row (a full pass over 2 million live rows held the event loop for over a second).
+        every row (a full pass took 150 ms at 300,000 rows, on the gateway's event loop).
         A row written with an earlier clock than its predecessors waits for them: at most one
         TTL later.
         """
