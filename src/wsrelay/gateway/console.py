@@ -7,7 +7,7 @@ when there is one::
     17:18:59 $default     U7Duvk/o/CT3HSg= 200 0.2ms
 
 Lines are collected and written every 0.1 s: a ``print(..., flush=True)`` per invocation (a
-write system call each, and a ``strftime``) cost the gateway ~12 us per invocation, a quarter
+write system call each, and a ``strftime``) cost the gateway ~12 us per invocation, a fifth
 of its time under load. The time stamp is formatted once per second.
 """
 
