@@ -365,18 +365,21 @@ def test_ondemand_cold_starts_and_throttles(tmp_path):
         served.stop()
 
 
+async def failing_action_then_ping(url: str, action: str) -> tuple[dict, str]:
+    """Send a frame routed to `action`, read the gateway's error, then check the connection
+    stays usable: returns (error document, reply to ping)."""
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps({"action": action}))
+        error = json.loads(await ws.recv())
+        await ws.send("ping")
+        return error, await ws.recv()
+
+
 def test_handler_error_reaches_the_client_like_api_gateway(tmp_path):
     served = start(tmp_path, "--route", "boom=gateway_handlers.explode")
 
-    async def scenario():
-        async with websockets.connect(served.websocket) as ws:
-            await ws.send(json.dumps({"action": "boom"}))
-            error = json.loads(await ws.recv())
-            await ws.send("ping")  # the connection stays usable
-            return error, await ws.recv()
-
     try:
-        error, pong = run(scenario())
+        error, pong = run(failing_action_then_ping(served.websocket, "boom"))
         assert error["message"] == "Internal server error" and pong == "pong"
         assert served.stats()["routes"]["boom"]["errors"] == 1
     finally:
@@ -513,15 +516,8 @@ def test_integration_timeout(tmp_path, runtime):
         "slow=gateway_handlers.slow",
     )
 
-    async def scenario():
-        async with websockets.connect(served.websocket) as ws:
-            await ws.send(json.dumps({"action": "slow"}))
-            error = json.loads(await ws.recv())
-            await ws.send("ping")
-            return error, await ws.recv()
-
     try:
-        error, pong = run(scenario())
+        error, pong = run(failing_action_then_ping(served.websocket, "slow"))
         assert error["message"] == "Endpoint request timed out" and pong == "pong"
         assert served.stats()["routes"]["slow"]["timeouts"] == 1
     finally:

@@ -95,11 +95,6 @@ class PostReport:
         """Connection ids whose post ended with `status`."""
         return [r.connection_id for r in self.results if r.status is status]
 
-    @property
-    def retries(self) -> int:
-        """Retries spent over all posts."""
-        return sum(r.retries for r in self.results)
-
 
 class Outbound(Protocol):
     """Sends frames to connections."""

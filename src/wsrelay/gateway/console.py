@@ -13,10 +13,11 @@ of its time under load. The time stamp is formatted once per second.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from typing import TextIO
+
+from wsrelay.gateway.housekeeping import every, write_batch
 
 FLUSH_INTERVAL_S = 0.1
 
@@ -56,16 +57,13 @@ class Console:
         went away) ends the console: the gateway keeps serving, without piling lines up."""
         if self.closed:
             return
-        text, self._lines = "".join(self._lines), []
         try:
-            if text:
-                self.stream.write(text)
+            write_batch(self._lines, self.stream.write)
             self.stream.flush()
         except (OSError, ValueError):
             self.closed = True
+            self._lines.clear()
 
     async def run(self) -> None:
         """Flush every `FLUSH_INTERVAL_S` until cancelled."""
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
-            self.flush()
+        await every(FLUSH_INTERVAL_S, self.flush, "writing the console failed")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wsrelay.gateway.handler_log import HandlerLog
+from wsrelay.gateway.housekeeping import every, write_batch
 from wsrelay.gateway.settings import GatewaySettings
 
 WORKER_READY_TIMEOUT_S = 60.0
@@ -176,19 +177,9 @@ class InProcessRuntime:
         return Invocation(_status(result), None, None, False, _ms(started))
 
     async def _flush_log(self) -> None:
-        """Every 0.1 s; a failure (a full disk) is reported on stderr once and retried: the
-        store keeps its unwritten rows and the list its lines until a flush succeeds."""
-        reported = ""
-        while True:
-            await asyncio.sleep(0.1)
-            try:
-                self._flush()
-                reported = ""
-            except Exception as error:
-                message = f"{type(error).__name__}: {error}"
-                if message != reported:
-                    print(f"wsrelay serve: warning: flush failed, retrying: {message}", file=sys.stderr)
-                    reported = message
+        """Every 0.1 s: the store keeps its unwritten rows and the list its lines until a flush
+        succeeds."""
+        await every(0.1, self._flush, "flush failed, retrying")
 
     def _flush(self) -> None:
         assert self._log is not None
@@ -196,16 +187,8 @@ class InProcessRuntime:
             if self._flush_store is not None:
                 self._flush_store()
         finally:
-            self._write_lines()
-
-    def _write_lines(self) -> None:
-        assert self._log is not None
-        lines = self._lines
-        count = len(lines)  # appends racing with this flush land after `count`: kept for the next
-        if count:
-            self._log.write("".join(lines[:count]))
-            del lines[:count]
-        self._log.rotate_if_full()
+            write_batch(self._lines, self._log.write)
+            self._log.rotate_if_full()
 
     async def stop(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -395,13 +378,9 @@ class ProcessRuntime:
                     await worker.stop()
 
     async def _rotate_log(self) -> None:
+        """Every second; on a failure (a full disk) the workers keep appending to the file."""
         assert self._log is not None
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                await self._log.copy_truncate_if_full()
-            except OSError as error:  # e.g. a full disk: the workers keep appending to the file
-                print(f"wsrelay serve: warning: rotating handlers.log failed: {error}", file=sys.stderr)
+        await every(1.0, self._log.copy_truncate_if_full, "rotating handlers.log failed")
 
     async def stop(self) -> None:
         for task in (self._reaper, self._rotator):

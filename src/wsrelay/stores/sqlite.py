@@ -73,6 +73,7 @@ _PURGE_BATCH = 2000
 _Record = tuple[str, str, str | None, float | None, str | None, float]
 _COLUMNS = "subscribers, publishers, result, published_at, acked_by, expires_at"
 _UPSERT = f"INSERT OR REPLACE INTO channels (guid, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_SELECT = f"SELECT {_COLUMNS} FROM channels WHERE guid = ?"
 
 
 @dataclass(slots=True)
@@ -196,8 +197,7 @@ class SqliteStore:
 
     def _load(self, db: sqlite3.Connection, guid: str, now: float) -> _Row | None:
         if self.shared:
-            query = f"SELECT {_COLUMNS} FROM channels WHERE guid = ?"
-            record = db.execute(query, (guid,)).fetchone()
+            record = db.execute(_SELECT, (guid,)).fetchone()
         else:
             record = self._rows.get(guid)
         if record is None or record[5] < now:
