@@ -71,7 +71,13 @@ def test_full_router_worker_cycle(tmp_path, runtime):
     finally:
         assert served.stop() == 0
     log = served.handler_log()
-    assert {"subscribed", "published", "acked", "unsubscribed"} <= {line["outcome"] for line in log}
+    outcomes = {line["outcome"] for line in log}
+    assert {"acked", "unsubscribed"} <= outcomes
+    # Subscribe and publish run in separate environments (lmi, ondemand): under load the publish
+    # can land first; then the result is stored and the subscribe delivers it. Either order.
+    in_order = {"subscribed", "published"} <= outcomes
+    publish_first = {"stored_without_subscriber", "subscribed_late_delivery"} <= outcomes
+    assert in_order or publish_first
     assert sum(line["route"] == "$disconnect" for line in log) == 2
 
 
