@@ -1,5 +1,5 @@
-"""The ``wsrelay`` command: ``serve`` (the local stack), ``package`` (the Lambda zip) and
-``prune-versions`` (old Lambda versions).
+"""The ``wsrelay`` command: ``serve`` (the local stack), ``package`` (the Lambda zip),
+``prune-versions`` (old Lambda versions) and the operator tools (``TOOLS``).
 
 Every subcommand validates its flags first and exits with status 2 and a one-line message that
 names the bad flag, before doing anything.
@@ -9,10 +9,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from wsrelay.gateway.settings import HANDLERS, GatewaySettings, SettingsError
+
+# Operator tools: subcommand -> module exposing ``HELP: str``,
+# ``add_arguments(parser: argparse.ArgumentParser) -> None`` and ``run(args) -> int``.
+# Imported only when the command line is parsed, so ``serve`` pays nothing for them.
+TOOLS = {
+    "smoke": "wsrelay.smoke.command",
+    "loadtest": "wsrelay.loadtest.command",
+    "loadtest-merge": "wsrelay.loadtest.merge_command",
+    "cost": "wsrelay.cost.command",
+    "simulate": "wsrelay.simulate.command",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (``wsrelay CMD: error: ...``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _fraction(text: str) -> float:
@@ -142,9 +163,15 @@ def serve_settings(args: argparse.Namespace) -> GatewaySettings:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``wsrelay`` command."""
-    parser = argparse.ArgumentParser(prog="wsrelay", description=__doc__)
+    parser = _Parser(prog="wsrelay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve(sub)
+    tools = {}
+    for name, module_name in TOOLS.items():
+        if importlib.util.find_spec(module_name.rpartition(".")[0]) is None:
+            continue  # TODO(lead): drop this guard once every tool module exists
+        tools[name] = module = importlib.import_module(module_name)
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
     package = sub.add_parser("package", help="build dist/wsrelay-lambda.zip")
     package.add_argument("--output", type=Path, default=Path("dist/wsrelay-lambda.zip"))
     sub.add_parser("prune-versions", help="delete old Lambda versions (see --help)", add_help=False)
@@ -156,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         return prune_versions.main(argv[1:])
     args = parser.parse_args(argv)
 
+    if args.command in tools:
+        return int(tools[args.command].run(args))
     if args.command == "package":
         from wsrelay import package as packager
 
