@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from wsrelay.gateway.settings import HANDLERS, GatewaySettings, SettingsError
 
@@ -53,7 +53,7 @@ def _routes(specs: list[str]) -> dict[str, str]:
     return routes
 
 
-def add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_serve(sub: argparse._SubParsersAction[Any]) -> None:
     d = GatewaySettings()
     p = sub.add_parser(
         "serve",
