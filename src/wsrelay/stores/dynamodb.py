@@ -41,14 +41,6 @@ _FRESH = "(attribute_not_exists(connectionId) OR #ttl >= :now)"
 _MAX_EXPIRED_RETRIES = 3
 
 
-class ExpiredItem(Exception):
-    """The guid's item exists but its TTL has passed; it must be treated as absent."""
-
-    def __init__(self, ttl: int) -> None:
-        super().__init__(f"item expired at {ttl}")
-        self.ttl = ttl
-
-
 def _strings(item: dict[str, Any], name: str) -> frozenset[str]:
     value = item.get(name)
     return frozenset(value["SS"]) if value else frozenset()
@@ -79,22 +71,34 @@ class DynamoDBStore:
 
     # -- the one-item operations --------------------------------------------------------------
 
-    def _update(self, guid: str, now: float, **kwargs: Any) -> dict[str, Any] | None:
-        """One UpdateItem on the guid's item; None when its condition failed on a live item."""
-        values = kwargs.pop("values")
-        values[":now"] = {"N": str(int(now))}
-        values[":ttl"] = {"N": str(int(now) + self.ttl_seconds)}
-        expressions = kwargs["UpdateExpression"] + kwargs.get("ConditionExpression", "")
-        names = {alias: name for alias, name in _NAMES.items() if alias in expressions}
+    def _update(
+        self,
+        guid: str,
+        now: float,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        returns: str = "NONE",
+    ) -> dict[str, Any] | None:
+        """One conditional UpdateItem on the guid's item, ``:now`` and ``:ttl`` added to `values`.
+
+        Returns the attributes asked for by `returns` ({} for ``NONE``), or None when the
+        condition failed because the item is absent; raises `_LiveConditionFailure` when it
+        failed on a live item. An expired item is deleted and the update runs again.
+        """
+        values = {**values, ":now": {"N": str(int(now))}, ":ttl": {"N": str(int(now) + self.ttl_seconds)}}
+        names = {alias: name for alias, name in _NAMES.items() if alias in update + condition}
         for _ in range(_MAX_EXPIRED_RETRIES):
             try:
                 response = self.client.update_item(
                     TableName=self.table,
                     Key={"connectionId": {"S": ITEM_PREFIX + guid}},
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
+                    ReturnValues=returns,
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    **kwargs,
                 )
                 return response.get("Attributes", {})
             except ClientError as error:
@@ -119,33 +123,33 @@ class DynamoDBStore:
                 ExpressionAttributeValues={":old": {"N": str(ttl)}},
             )
         except ClientError as error:
+            # A conditional failure means someone else already replaced the expired version: fine.
             if not _is_conditional_failure(error):
-                raise  # someone else already replaced the expired version: fine
+                raise
 
     def subscribe(self, guid: str, connection_id: str, now: float) -> Channel:
         item = self._update(
             guid,
             now,
-            UpdateExpression="ADD subscribers :c SET #ttl = :ttl",
-            ConditionExpression=_FRESH,
-            ReturnValues="ALL_NEW",
+            update="ADD subscribers :c SET #ttl = :ttl",
+            condition=_FRESH,
             values={":c": {"SS": [connection_id]}},
+            returns="ALL_NEW",
         )
         if self.legacy:
             self._legacy_subscribe(guid, connection_id, now)
         return _channel(item or {})
 
     def unsubscribe(self, guid: str, connection_id: str, now: float) -> None:
-        try:
-            self._update(
-                guid,
-                now,
-                UpdateExpression="DELETE subscribers :c SET #ttl = :ttl",
-                ConditionExpression="attribute_exists(connectionId) AND #ttl >= :now",
-                values={":c": {"SS": [connection_id]}},
-            )
-        except _LiveConditionFailure:  # pragma: no cover - the condition only fails if absent
-            pass
+        # The condition fails only on an absent item (an expired one is deleted first): nothing
+        # to unsubscribe from then, and _update returns None.
+        self._update(
+            guid,
+            now,
+            update="DELETE subscribers :c SET #ttl = :ttl",
+            condition="attribute_exists(connectionId) AND #ttl >= :now",
+            values={":c": {"SS": [connection_id]}},
+        )
         if self.legacy:
             self._legacy_unsubscribe(guid, connection_id)
 
@@ -154,17 +158,17 @@ class DynamoDBStore:
             old = self._update(
                 guid,
                 now,
-                UpdateExpression=(
+                update=(
                     "SET #result = :r, publishedAt = if_not_exists(publishedAt, :published), "
                     "#ttl = :ttl ADD publishers :c"
                 ),
-                ConditionExpression=f"{_FRESH} AND attribute_not_exists(ackedBy)",
-                ReturnValues="ALL_OLD",
+                condition=f"{_FRESH} AND attribute_not_exists(ackedBy)",
                 values={
                     ":r": {"S": result},
                     ":c": {"SS": [connection_id]},
                     ":published": {"N": repr(round(now, 3))},
                 },
+                returns="ALL_OLD",
             )
         except _LiveConditionFailure as failure:  # acked before: a resend after a lost ack
             channel = _channel(failure.item)
@@ -182,10 +186,10 @@ class DynamoDBStore:
             item = self._update(
                 guid,
                 now,
-                UpdateExpression="SET ackedBy = :c, #ttl = :ttl REMOVE #result",
-                ConditionExpression="attribute_exists(publishers) AND #ttl >= :now",
-                ReturnValues="ALL_NEW",
+                update="SET ackedBy = :c, #ttl = :ttl REMOVE #result",
+                condition="attribute_exists(publishers) AND #ttl >= :now",
                 values={":c": {"S": connection_id}},
+                returns="ALL_NEW",
             )
         except _LiveConditionFailure:
             item = None  # the guid exists but nothing was published on it
