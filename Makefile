@@ -1,22 +1,33 @@
 # Two commands after cloning: `make serve` (the local stack) and `make test` (lint + tests).
 # Both bootstrap .venv on a fresh machine (Python >= 3.11 as python3, or set PYTHON=...).
+# `make serve` installs only what serving needs (the package with its `local` extra);
+# `make test` installs everything (`dev`, which includes `local`). One stamp file per extra, so
+# either command works after the other, and both reinstall when pyproject.toml changes.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-STAMP   = $(VENV)/.installed-stamp
+LOCAL_STAMP = $(VENV)/.stamp-local
+DEV_STAMP   = $(VENV)/.stamp-dev
 # checkov pins packages (packaging<24) that clash with pytest: it gets its own virtualenv.
 CHECKOV_STAMP = .venv-checkov/.installed-stamp
 ARGS   ?=
 
-.PHONY: serve test lint bench package clean
+.PHONY: serve test bench package clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wsrelay needs Python >= 3.11 (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(LOCAL_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	@touch $(LOCAL_STAMP)
+
+# dev includes local, so it satisfies both stamps.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(LOCAL_STAMP) $(DEV_STAMP)
 
 $(CHECKOV_STAMP):
 	$(PYTHON) -m venv .venv-checkov
@@ -24,22 +35,22 @@ $(CHECKOV_STAMP):
 	.venv-checkov/bin/python -m pip install --quiet checkov
 	@touch $(CHECKOV_STAMP)
 
-serve: $(STAMP)  ## run the local stack: WebSocket + Management API on ws://127.0.0.1:3001/local
+serve: $(LOCAL_STAMP)  ## run the local stack: WebSocket + Management API on ws://127.0.0.1:3001/local
 	@$(BIN)/wsrelay serve $(ARGS)
 
-test: $(STAMP) $(CHECKOV_STAMP)  ## ruff + the whole test suite (Terraform checks included)
+test: $(DEV_STAMP) $(CHECKOV_STAMP)  ## ruff + mypy + the whole test suite (Terraform checks included)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 	$(BIN)/pytest $(ARGS)
 
-bench: $(STAMP)  ## print every benchmark's figures
+bench: $(DEV_STAMP)  ## print every benchmark's figures
 	$(BIN)/python benchmarks/round_trips.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/init_cost.py
 	$(BIN)/python benchmarks/local_stack.py
 
-package: $(STAMP)  ## build dist/wsrelay-lambda.zip
+package: $(LOCAL_STAMP)  ## build dist/wsrelay-lambda.zip
 	$(BIN)/python -m wsrelay.package
 
 clean:
