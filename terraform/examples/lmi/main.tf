@@ -66,7 +66,7 @@ module "wsrelay" {
     sendmessage  = var.compute_sendmessage
   }
 
-  # Adopt today's table (and keep its SubscriptionIndex) during the cutover.
+  # Adopt the legacy Node relay's table (and keep its SubscriptionIndex) during the cutover.
   create_table         = false
   table_name           = "events-connections"
   legacy_subscriptions = true

@@ -1,5 +1,5 @@
-# Alarms to var.alarm_topic_arn, only on metrics that exist (aws-facts.md: the seed plan's
-# unhealthy-instances metric does not). LMI metrics are published every 5 minutes, so every
+# Alarms to var.alarm_topic_arn, only on metrics that exist (docs/aws-facts.md lists them; LMI
+# has no "unhealthy instances" metric). LMI metrics are published every 5 minutes, so every
 # alarm on a managed function or on the capacity provider uses periods of 300 s.
 
 locals {

@@ -26,7 +26,7 @@ resource "aws_apigatewayv2_route" "this" {
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key
   target    = "integrations/${aws_apigatewayv2_integration.this[each.value].id}"
-  #checkov:skip=CKV_AWS_309:WebSocket APIs accept an authorizer on $connect only; today's clients connect without credentials and the API is reached from the compile fleet's network.
+  #checkov:skip=CKV_AWS_309:WebSocket APIs accept an authorizer on $connect only; the routers and workers connect without credentials and the API is reached from the compile fleet's network.
 }
 
 resource "aws_cloudwatch_log_group" "access" {

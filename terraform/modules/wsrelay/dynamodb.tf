@@ -1,5 +1,6 @@
-# The connections table: today's schema (hash key connectionId, TTL attribute ttl). wsrelay keeps
-# one item per guid on it (docs/storage.md). Adopt today's table with create_table = false.
+# The connections table: the legacy Node relay's schema (hash key connectionId, TTL attribute ttl).
+# wsrelay keeps one item per guid on it (docs/storage.md). Adopt the legacy table with
+# create_table = false.
 
 resource "aws_dynamodb_table" "connections" {
   count = var.create_table ? 1 : 0

@@ -31,7 +31,7 @@ data "aws_iam_policy_document" "function" {
   }
 
   dynamic "statement" {
-    # Cutover only: today's subscriptions are found through its GSI.
+    # Cutover only: the legacy Node relay's subscriptions are found through its GSI.
     for_each = var.legacy_subscriptions ? [1] : []
     content {
       sid       = "LegacySubscriptionIndex"

@@ -105,7 +105,7 @@ variable "result_ttl_seconds" {
 }
 
 variable "legacy_subscriptions" {
-  description = "WSRELAY_LEGACY_SUBSCRIPTIONS: keep today's item shapes during the code cutover (see docs/runbook.md)."
+  description = "WSRELAY_LEGACY_SUBSCRIPTIONS: also write the legacy Node relay's item shapes during the code cutover (see docs/runbook.md)."
   type        = bool
   default     = false
 }
@@ -180,7 +180,7 @@ variable "table_name" {
 }
 
 variable "create_table" {
-  description = "Create the table; false adopts an existing table of that name (today's)."
+  description = "Create the table; false adopts an existing table of that name (the legacy Node relay's)."
   type        = bool
   default     = true
 }
@@ -198,7 +198,7 @@ variable "table_kms_key_arn" {
 }
 
 variable "table_legacy_index" {
-  description = "Create today's GSI SubscriptionIndex on a created table (only for a cutover rehearsal)."
+  description = "Create the legacy Node relay's GSI SubscriptionIndex on a created table (only for a cutover rehearsal)."
   type        = bool
   default     = false
 }
