@@ -1,7 +1,7 @@
 """Fan-out: time to post one result to 1, 10 and 100 subscribers through the real boto3
 Management API client, against a recording Management API that answers after 20 ms.
-wsrelay's parallel outbound beside today's sequential loop, in one run.
-Target: 100 subscribers in <= 10x the time of 1 (today's loop: ~100x).
+wsrelay's parallel outbound beside the legacy Node relay's sequential loop, in one run.
+Target: 100 subscribers in <= 10x the time of 1 (figures: docs/benchmarks.md).
 
     python benchmarks/fanout.py [--latency-ms 20] [--repeats 5]
 """
@@ -42,7 +42,7 @@ def main() -> None:
             report = outbound.post(ids, '{"guid":"g"}')
             assert all(r.status.value == "delivered" for r in report.results)
 
-        def sequential(ids: list[str]) -> None:  # today's loop
+        def sequential(ids: list[str]) -> None:  # the legacy relay's loop
             for cid in ids:
                 client.post_to_connection(ConnectionId=cid, Data=b'{"guid":"g"}')
 
@@ -50,7 +50,7 @@ def main() -> None:
         results: dict[tuple[str, int], float] = {}
         for n in (1, 10, 100):
             ids = [f"C{i}=" for i in range(n)]
-            for label, fn in (("wsrelay (parallel)", parallel), ("today (sequential)", sequential)):
+            for label, fn in (("wsrelay (parallel)", parallel), ("legacy (sequential)", sequential)):
                 samples = []
                 for _ in range(args.repeats):
                     t0 = time.perf_counter()
@@ -62,7 +62,7 @@ def main() -> None:
     )
     for col in ("implementation", "1 sub", "10 subs", "100 subs", "100 / 1"):
         grid.add_column(col, justify="right")
-    for label in ("wsrelay (parallel)", "today (sequential)"):
+    for label in ("wsrelay (parallel)", "legacy (sequential)"):
         t1, t10, t100 = (results[(label, n)] for n in (1, 10, 100))
         grid.add_row(label, f"{t1:.1f} ms", f"{t10:.1f} ms", f"{t100:.1f} ms", f"{t100 / t1:.1f}x")
     Console(width=120).print(grid)

@@ -1,5 +1,5 @@
 """DynamoDB round trips per operation, counted on botocore's wire events against moto's server,
-for wsrelay and for today's implementation (its calls replayed as the Node code makes them).
+for wsrelay and for the legacy Node relay (its calls replayed as its code makes them).
 
     python benchmarks/round_trips.py
 """
@@ -18,8 +18,8 @@ from rich.table import Table
 from wsrelay.stores.dynamodb import LEGACY_INDEX, DynamoDBStore, create_table
 
 
-class Todays:
-    """Today's Node relay's DynamoDB calls per operation (events-protocol.md)."""
+class LegacyNodeRelay:
+    """The legacy Node relay's DynamoDB calls per operation (its storage: docs/protocol.md)."""
 
     def __init__(self, client, table: str) -> None:
         self.c, self.t = client, table
@@ -97,19 +97,19 @@ def main() -> None:
         create_table(client, table, legacy_index=True)
         ours = DynamoDBStore(client, table, 600)
         legacy = DynamoDBStore(client, table, 600, legacy=True)
-        today = Todays(client, table)
+        node = LegacyNodeRelay(client, table)
         rows = [("wsrelay", measure(client, ours)), ("wsrelay legacy mode", measure(client, legacy))]
         g = uuid.uuid4().hex
         rows.append(
             (
-                "today (Node)",
+                "legacy Node relay",
                 {
-                    "connect": count(client, lambda: today.connect("R")),
-                    "subscribe": count(client, lambda: today.subscribe(g, "R")),
-                    "publish": count(client, lambda: today.publish(g, "W")),
-                    "ack": count(client, lambda: today.ack(g, "R")),
-                    "unsubscribe": count(client, lambda: today.unsubscribe(g, "R")),
-                    "disconnect": count(client, lambda: today.disconnect("R")),
+                    "connect": count(client, lambda: node.connect("R")),
+                    "subscribe": count(client, lambda: node.subscribe(g, "R")),
+                    "publish": count(client, lambda: node.publish(g, "W")),
+                    "ack": count(client, lambda: node.ack(g, "R")),
+                    "unsubscribe": count(client, lambda: node.unsubscribe(g, "R")),
+                    "disconnect": count(client, lambda: node.disconnect("R")),
                 },
             )
         )
@@ -122,7 +122,7 @@ def main() -> None:
         grid.add_row(label, *(f"{counts[op][0]}  {counts[op][1]}" for op in ops))
     Console(width=200).print(grid)
     print(
-        "wsrelay: +1 UpdateItem per stale subscriber removed after a 410; today's disconnect "
+        "wsrelay: +1 UpdateItem per stale subscriber removed after a 410; the legacy relay's disconnect "
         "Scan reads one page of the whole table (and deletes each match)."
     )
 

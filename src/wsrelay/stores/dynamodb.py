@@ -15,9 +15,9 @@ Publish is conditional on no ``ackedBy``; ack on ``publishers`` existing.
 One round trip each; UpdateItem is a write, so what it returns is strongly consistent and every
 interleaving of operations on a guid is ordered by DynamoDB's single-item atomicity. No Scan and
 no index query, except in the cutover compatibility mode (``legacy=True``), which also keeps
-today's items (``<connId>#<guid>`` + ``subscription`` read through GSI ``SubscriptionIndex``;
-``guid-sender#<guid>`` + ``senderConnectionId``) so that switching to and from today's code loses
-nothing in flight.
+the legacy Node relay's items (``<connId>#<guid>`` + ``subscription`` read through GSI
+``SubscriptionIndex``; ``guid-sender#<guid>`` + ``senderConnectionId``) so that switching to and
+from the legacy relay loses nothing in flight.
 
 Expiry: DynamoDB deletes expired items hours late, so every condition treats ``ttl < now`` as
 absent. An operation that meets an expired item deletes exactly that expired version
@@ -201,7 +201,7 @@ class DynamoDBStore:
                 return Channel(publishers=frozenset([sender]))
         return None
 
-    # -- cutover compatibility with today's items ------------------------------------------
+    # -- cutover compatibility with the legacy Node relay's items -----------------------------
 
     def _legacy_subscribe(self, guid: str, connection_id: str, now: float) -> None:
         self.client.put_item(
@@ -266,7 +266,7 @@ class _LiveConditionFailure(Exception):
 
 
 def create_table(client: Any, table: str, legacy_index: bool = False) -> None:
-    """Create the table with today's schema (and TTL on ``ttl``); for local and test runs."""
+    """Create the table with the legacy relay's schema (and TTL on ``ttl``); for local and test runs."""
     params: dict[str, Any] = {
         "TableName": table,
         "AttributeDefinitions": [{"AttributeName": "connectionId", "AttributeType": "S"}],
