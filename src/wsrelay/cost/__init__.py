@@ -1,0 +1,2 @@
+"""``wsrelay cost``: the monthly cost of each way to deploy the relay (operator tool, never part
+of the Lambda package)."""
