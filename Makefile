@@ -54,4 +54,4 @@ package: $(LOCAL_STAMP)  ## build dist/wsrelay-lambda.zip
 	$(BIN)/python -m wsrelay.package
 
 clean:
-	rm -rf $(VENV) .venv-checkov dist .wsrelay .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov dist .wsrelay .pytest_cache .ruff_cache .mypy_cache .hypothesis
