@@ -30,6 +30,10 @@ class Served:
         with urllib.request.urlopen(self.stats_url, timeout=5) as response:
             return json.loads(response.read())
 
+    def invocations(self, route: str = "$default") -> int:
+        """Completed invocations of `route` so far (0 before its first)."""
+        return self.stats()["routes"].get(route, {}).get("invocations", 0)
+
     def handler_log(self) -> list[dict]:
         path = self.state_dir / "handlers.log"
         if not path.exists():
@@ -48,7 +52,9 @@ class Served:
 def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Served:
     state = tmp_path / "state"
     cmd = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--state-dir", str(state), *args]
-    child_env = {**os.environ, "PYTHONPATH": str(TESTS), **(env or {})}
+    # The test handler modules come first; an existing PYTHONPATH (a checkout under test) stays.
+    python_path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+    child_env = {**os.environ, "PYTHONPATH": python_path, **(env or {})}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_env)
     assert proc.stdout is not None
     first = proc.stdout.readline()

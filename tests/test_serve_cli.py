@@ -11,6 +11,7 @@ import sys
 import pytest
 import websockets
 from gateway_support import start
+from waiting import wait_until_async
 
 
 def serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -109,7 +110,7 @@ def test_dynamodb_store_through_the_gateway(tmp_path, moto_endpoint, runtime):
             websockets.connect(served.websocket) as worker,
         ):
             await router.send("subscribe: ddb-1")
-            await asyncio.sleep(0.2)
+            await wait_until_async(lambda: served.invocations() == 1, what="the subscribe")
             await worker.send(json.dumps({"guid": "ddb-1"}))
             got = await router.recv()
             await router.send("ack: ddb-1")
