@@ -7,6 +7,7 @@ invocations have registered: run one after the other, the first never sees the o
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from waiting import wait_until
 def meet(event: dict[str, Any], context: Any) -> dict[str, int]:
     directory = Path(os.environ["RENDEZVOUS_DIR"])
     expected = int(os.environ["RENDEZVOUS_COUNT"])
-    (directory / event["requestContext"]["requestId"]).write_text(str(os.getpid()))
+    (directory / uuid.uuid4().hex).write_text(str(os.getpid()))  # one file per invocation
     wait_until(
         lambda: len(list(directory.iterdir())) >= expected,
         timeout=20,
