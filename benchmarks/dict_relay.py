@@ -1,22 +1,23 @@
 """A handler for `wsrelay serve --route '$default=dict_relay.sendmessage'`: the bare relay's
 logic (a dict in process memory, no store, no logs) behind the local gateway, so the benchmark
 can show what the emulator itself costs apart from wsrelay's handlers. Benchmark use only: it
-keeps state in memory, which the real handlers must never do."""
+keeps state in memory, which the real handlers must never do.
+
+It posts through ``context.outbound``, the gateway's connections, which the in-process runtime
+gives every custom route handler (`wsrelay.gateway.inprocess.InProcessContext`).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from wsrelay import handlers
-
 subscribers: dict[str, set[str]] = {}
 publisher: dict[str, str] = {}
 
 
 def sendmessage(event: dict[str, Any], context: Any) -> dict[str, int]:
-    outbound = handlers._bound_outbound  # the gateway's own connections (inprocess runtime)
-    assert outbound is not None
+    outbound = context.outbound
     connection_id = event["requestContext"]["connectionId"]
     text = event["body"]
     if text.startswith("subscribe: "):

@@ -1,9 +1,8 @@
 """Shared fixtures: a real moto DynamoDB server on loopback, a recording Management API,
-fresh tables, and handler modules loaded under a given environment."""
+fresh tables, and the relay's functions built under a given environment."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,9 +10,11 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+from wsrelay.functions import RelayFunctions
 from wsrelay.stores.dynamodb import create_table
 from wsrelay.tools import moto_serial
 from wsrelay.tools.recording_api import RecordingManagementApi
+from wsrelay.wiring import from_environment
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -48,23 +49,11 @@ def management_api() -> Iterator[RecordingManagementApi]:
 
 
 @pytest.fixture
-def load_handlers(monkeypatch):
-    """Import wsrelay.handlers afresh under the given environment variables."""
+def build_functions():
+    """The Lambda init under a given environment: `RelayFunctions` as `wsrelay.handlers` builds
+    them (AWS credentials and region from the test process's environment)."""
 
-    def load(**env: str):
-        for name in (
-            "WSRELAY_STORE",
-            "WSRELAY_MANAGEMENT_ENDPOINT",
-            "AWS_ENDPOINT_URL_DYNAMODB",
-            "WSRELAY_LEGACY_SUBSCRIPTIONS",
-            "CONNECTIONS_TABLE",
-            "RESULT_TTL_SECONDS",
-        ):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        import wsrelay.handlers
+    def build(**env: str) -> RelayFunctions:
+        return from_environment({"AWS_REGION": "us-east-1", **env})
 
-        return importlib.reload(wsrelay.handlers)
-
-    yield load
+    return build

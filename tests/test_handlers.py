@@ -38,9 +38,9 @@ def log_lines(capsys) -> list[dict]:
 
 
 @pytest.fixture
-def relay_env(load_handlers, moto_endpoint, table, management_api):
+def relay_env(build_functions, moto_endpoint, table, management_api):
     """Handlers on DynamoDB (moto) posting to the recording Management API."""
-    handlers = load_handlers(
+    handlers = build_functions(
         WSRELAY_STORE="dynamodb",
         AWS_ENDPOINT_URL_DYNAMODB=moto_endpoint,
         CONNECTIONS_TABLE=table,
@@ -194,11 +194,13 @@ def test_missing_event_fields(relay_env, capsys, event, missing):
     assert line["level"] == "ERROR" and missing in line["error"]
 
 
-def test_endpoint_comes_from_the_event_without_override(load_handlers, tmp_path, capsys):
-    handlers = load_handlers(WSRELAY_SQLITE_PATH=str(tmp_path / "r.db"))
+def test_endpoint_comes_from_the_event_without_override(build_functions, tmp_path, capsys):
+    handlers = build_functions(WSRELAY_SQLITE_PATH=str(tmp_path / "r.db"))
     conn = ConnectionInfo()
-    outbound = handlers._outbound_for(message(conn, "ping")["requestContext"])
-    assert outbound.client.meta.endpoint_url == f"https://{API.domain_name}/{API.stage}"
+    endpoint = handlers.endpoint(message(conn, "ping")["requestContext"])
+    assert endpoint == f"https://{API.domain_name}/{API.stage}"
+    assert handlers.outbound_for(endpoint).client.meta.endpoint_url == endpoint
+    assert handlers.outbound_for(endpoint) is handlers.outbound_for(endpoint)  # one client per endpoint
     event = {"requestContext": {"connectionId": "abc="}, "body": "ping"}
     assert handlers.sendmessage(event, Ctx()) == {"statusCode": 400}
     assert "domainName" in log_lines(capsys)[-1]["error"]
@@ -251,11 +253,11 @@ class ThrottlingProxy:
 
 @pytest.mark.parametrize(("throttles", "survives"), [(2, True), (-1, False)])
 def test_dynamodb_throttling(
-    load_handlers, moto_endpoint, table, management_api, capsys, throttles, survives
+    build_functions, moto_endpoint, table, management_api, capsys, throttles, survives
 ):
     proxy = ThrottlingProxy(moto_endpoint, throttles)
     try:
-        handlers = load_handlers(
+        handlers = build_functions(
             WSRELAY_STORE="dynamodb",
             AWS_ENDPOINT_URL_DYNAMODB=proxy.url,
             CONNECTIONS_TABLE=table,

@@ -92,9 +92,9 @@ def test_off_by_default_writes_nothing_old(dynamodb_client, table):
 
 
 def test_handlers_in_legacy_mode_relay_to_a_todays_subscriber(
-    load_handlers, moto_endpoint, table, management_api, dynamodb_client
+    build_functions, moto_endpoint, table, management_api, dynamodb_client
 ):
-    handlers = load_handlers(
+    handlers = build_functions(
         WSRELAY_STORE="dynamodb",
         AWS_ENDPOINT_URL_DYNAMODB=moto_endpoint,
         CONNECTIONS_TABLE=table,

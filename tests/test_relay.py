@@ -7,7 +7,7 @@ import pytest
 from wsrelay import relay as r
 from wsrelay.ports import PostReport, PostResult, PostStatus
 from wsrelay.relay import Relay
-from wsrelay.stores.sqlite import SqliteStore
+from wsrelay.stores.sqlite_shared import SharedSqliteStore
 
 RESULT = '{"guid":"job-1","code":0,"asm":[{"text":"mov"}]}'
 
@@ -44,7 +44,7 @@ class Clock:
 def world(tmp_path):
     clock = Clock()
     out = ScriptedOutbound()
-    relay = Relay(SqliteStore(tmp_path / "relay.db", ttl_seconds=600), out, clock)
+    relay = Relay(SharedSqliteStore(tmp_path / "relay.db", ttl_seconds=600), out, clock)
     return relay, out, clock
 
 
@@ -214,7 +214,7 @@ def test_connect_and_disconnect_touch_nothing(world):
 def test_gone_subscribers_are_left_for_the_ttl_when_running_late(tmp_path):
     clock = Clock()
     out = ScriptedOutbound()
-    store = SqliteStore(tmp_path / "late.db", ttl_seconds=600)
+    store = SharedSqliteStore(tmp_path / "late.db", ttl_seconds=600)
     late = Relay(store, out, clock, cleanup_deadline=clock.now - 1)
     late.receive("A", "subscribe: job-1")
     late.receive("B", "subscribe: job-1")

@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from wsrelay.ports import PostReport, PostResult, PostStatus
 from wsrelay.protocol import ack_frame
 from wsrelay.relay import Relay
-from wsrelay.stores.sqlite import SqliteStore
+from wsrelay.stores.sqlite_shared import SharedSqliteStore
 
 TTL = 10
 GUIDS = st.sampled_from(["g1", "g2"])
@@ -56,7 +56,7 @@ class RelayModel(RuleBasedStateMachine):
         self.tmp = tempfile.TemporaryDirectory()
         self.now = 1_000_000.0
         self.out = Recorder()
-        self.relay = Relay(SqliteStore(f"{self.tmp.name}/m.db", TTL), self.out, lambda: self.now)
+        self.relay = Relay(SharedSqliteStore(f"{self.tmp.name}/m.db", TTL), self.out, lambda: self.now)
         self.items: dict[str, Guid] = {}
         self.serial = 0
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from waiting import wait_until_async
 
 from wsrelay.gateway.handler_log import HandlerLog
-from wsrelay.gateway.runtimes import InProcessRuntime, ProcessRuntime
+from wsrelay.gateway.housekeeping import WriteBehind
 from wsrelay.gateway.settings import GatewaySettings
+from wsrelay.gateway.workers import ProcessRuntime
 
 
 def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(tmp_path, capsys):
-    runtime = InProcessRuntime(GatewaySettings(state_dir=tmp_path), {}, outbound=None, inline=True)
-    runtime._log = HandlerLog(tmp_path / "handlers.log", 0)
+    log = HandlerLog(tmp_path / "handlers.log", 0)
     attempts: list[int] = []
 
     def store_flush() -> None:  # a disk full for the first three ticks, then fine
@@ -24,25 +25,18 @@ def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(
         if len(attempts) <= 3:
             raise OSError(28, "No space left on device")
 
-    runtime._flush_store = store_flush
-
-    async def until(condition, timeout_s: float = 10.0) -> None:
-        for _ in range(int(timeout_s / 0.02)):
-            if condition():
-                return
-            await asyncio.sleep(0.02)
+    writes = WriteBehind(log, store_flush)
 
     async def ticks() -> None:
-        flusher = asyncio.create_task(runtime._flush_log())
-        runtime._lines.append('{"n":1}\n')
-        await until(lambda: len(attempts) >= 5)  # three failed ticks, then two good ones
-        runtime._lines.append('{"n":2}\n')
-        await until(lambda: not runtime._lines)
+        flusher = asyncio.create_task(writes.run(interval_s=0.01))
+        writes.queue('{"n":1}\n')
+        await wait_until_async(lambda: len(attempts) >= 5, 10, what="three failed flushes, then two good")
+        writes.queue('{"n":2}\n')
+        await wait_until_async(lambda: not writes.lines, 10, what="the queued line written")
         flusher.cancel()
 
     asyncio.run(ticks())
-    runtime._log.close()
-    assert len(attempts) >= 5  # kept trying after the failures
+    log.close()
     assert (tmp_path / "handlers.log").read_text() == '{"n":1}\n{"n":2}\n'
     warnings = [line for line in capsys.readouterr().err.splitlines() if "flush failed" in line]
     expected = "wsrelay serve: warning: flush failed, retrying: OSError: [Errno 28] No space left on device"
@@ -50,21 +44,27 @@ def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(
 
 
 def test_a_failing_log_rotation_is_reported_and_the_workers_log_stays(tmp_path, capsys):
-    runtime = ProcessRuntime(GatewaySettings(state_dir=tmp_path, log_max_bytes=10), {}, policy="lmi")
-    runtime._log = HandlerLog(tmp_path / "handlers.log", 10)
-    runtime._log.write('{"n":1,"pad":"xxxxxxxx"}\n')
-    runtime._log.flush()
+    settings = GatewaySettings(state_dir=tmp_path, runtime="ondemand", log_max_mb=10 / 2**20)
+    runtime = ProcessRuntime(settings, "http://127.0.0.1:9/local", rotate_interval_s=0.01)
+    line = '{"n":1,"pad":"xxxxxxxx"}\n'
+    (tmp_path / "handlers.log").write_text(line)  # what a worker appended: over the limit
     (tmp_path / "handlers.log.1").mkdir()  # the copy cannot replace a directory: OSError
+    errors: list[str] = []
 
-    async def tick() -> None:
-        rotator = asyncio.create_task(runtime._rotate_log())
-        await asyncio.sleep(1.3)
-        rotator.cancel()
+    def reported() -> bool:
+        errors.append(capsys.readouterr().err)
+        return "wsrelay serve: warning: rotating handlers.log failed:" in "".join(errors)
 
-    asyncio.run(tick())
-    runtime._log.close()
-    assert (tmp_path / "handlers.log").read_text() == '{"n":1,"pad":"xxxxxxxx"}\n'  # not truncated
-    assert "wsrelay serve: warning: rotating handlers.log failed:" in capsys.readouterr().err
+    async def run() -> None:
+        await runtime.start()  # ondemand: no environment starts before the first request
+        try:
+            await wait_until_async(reported, 10, what="the rotation failure reported")
+        finally:
+            await runtime.stop()
+
+    asyncio.run(run())
+    assert (tmp_path / "handlers.log").read_text() == line  # not truncated
+    assert "".join(errors).count("rotating handlers.log failed") == 1  # reported once, not per tick
 
 
 def test_console_lines_and_a_stream_that_went_away():

@@ -11,7 +11,8 @@ import boto3
 import pytest
 
 from wsrelay.stores.dynamodb import DynamoDBStore
-from wsrelay.stores.sqlite import SqliteStore
+from wsrelay.stores.sqlite_owned import OwnedSqliteStore
+from wsrelay.stores.sqlite_shared import SharedSqliteStore
 
 NOW = 1_800_000_000.0
 
@@ -21,10 +22,10 @@ def make_store(request, tmp_path):
     """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
     if request.param == "sqlite":
         path = tmp_path / "relay.db"
-        return lambda ttl=600: SqliteStore(path, ttl)
+        return lambda ttl=600: SharedSqliteStore(path, ttl)
     if request.param == "sqlite-owned":  # one process owns the file (the gateway's inprocess runtime)
         path = tmp_path / "owned.db"
-        return lambda ttl=600: SqliteStore(path, ttl, shared=False)
+        return lambda ttl=600: OwnedSqliteStore(path, ttl)
     client = request.getfixturevalue("dynamodb_client")
     table = request.getfixturevalue("table")
     return lambda ttl=600: DynamoDBStore(client, table, ttl)
@@ -156,116 +157,141 @@ def test_concurrent_acks_and_resends_agree(make_store):
 
 def test_owned_sqlite_store_survives_a_restart(tmp_path):
     path = tmp_path / "owned.db"
-    store = SqliteStore(path, 600, shared=False)
+    store = OwnedSqliteStore(path, 600)
     store.subscribe("kept", "R", time.time())
     store.publish("kept", "W", "result", time.time())
     store.publish("gone", "W", "old", time.time() - 700)  # already expired
     store.close()
-    reopened = SqliteStore(path, 600, shared=False)
+    reopened = OwnedSqliteStore(path, 600)
     assert reopened.subscribe("kept", "R2", time.time()).result == "result"
     assert reopened.subscribe("gone", "R2", time.time()).result is None
 
 
-def _file_rows(store: SqliteStore) -> dict[str, tuple[frozenset[str], str | None]]:
-    """What the owned store's file holds now (read on its own connection: the lock is its)."""
-    rows = store._db.execute("SELECT guid, subscribers, result FROM channels")
-    return {guid: (frozenset(subscribers.split()), result) for guid, subscribers, result in rows}
+def _file_rows(store: OwnedSqliteStore) -> dict[str, tuple[frozenset[str], str | None]]:
+    return {guid: (channel.subscribers, channel.result) for guid, channel in store.file_rows().items()}
 
 
 def test_owned_sqlite_store_writes_behind_coalesced(tmp_path):
-    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    store = OwnedSqliteStore(tmp_path / "owned.db", 600, flush_interval_s=3600)
     store.subscribe("g", "R", NOW)  # the first write flushes (nothing was pending)
+    assert store.pending() == 0
     store.publish("g", "W", "result", NOW)
     store.ack("g", "R", NOW)
+    assert store.pending() == 1  # two changes of one row: one row to write
     assert _file_rows(store) == {"g": ({"R"}, None)}  # later changes wait in memory...
     assert store.subscribe("g", "R2", NOW).acked_by == "R"  # ...and memory is the store of record
     store.flush()
+    assert store.pending() == 0
     assert _file_rows(store) == {"g": ({"R", "R2"}, None)}
-    eager = SqliteStore(tmp_path / "eager.db", 600, shared=False, flush_interval_s=0)
+    eager = OwnedSqliteStore(tmp_path / "eager.db", 600, flush_interval_s=0)
     eager.subscribe("h", "R", NOW)
     eager.publish("h", "W", "r", NOW)
     assert _file_rows(eager) == {"h": ({"R"}, "r")}  # interval 0: every write reaches the file
 
 
 def test_owned_sqlite_rows_cost_the_garbage_collector_nothing(tmp_path):
-    """Live rows are held as tuples of strings, which the collector stops tracking."""
+    """Live rows are held in a form the collector stops tracking: many rows add (almost) no
+    tracked objects, so full collections do not walk them."""
     import gc
 
-    store = SqliteStore(tmp_path / "owned.db", 600, shared=False)
-    for i in range(100):
+    store = OwnedSqliteStore(tmp_path / "owned.db", 600, flush_interval_s=3600)
+    store.subscribe("warm", "R", NOW)
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(2000):
         store.subscribe(f"g{i}", "R", NOW)
         store.publish(f"g{i}", "W", "result", NOW)
     gc.collect()
-    assert len(store._rows) == 100
-    assert not any(gc.is_tracked(record) for record in store._rows.values())
+    assert len(store.guids()) == 2001
+    assert len(gc.get_objects()) - before < 100  # sets or lists per row would add thousands
 
 
 def test_owned_sqlite_store_purges_expired_rows_in_expiry_order(tmp_path):
-    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    store = OwnedSqliteStore(tmp_path / "owned.db", 600, flush_interval_s=3600)
     store.publish("old", "W", "r1", NOW)
     store.publish("refreshed", "W", "r2", NOW)
     store.publish("new", "W", "r3", NOW + 300)
     store.subscribe("refreshed", "R", NOW + 400)  # a write renews the TTL and the place in line
-    store.flush()
+    store.flush(NOW)
+    assert store.guids() == ["old", "new", "refreshed"]
     assert set(_file_rows(store)) == {"old", "refreshed", "new"}
-    store._write_dirty(store._db, NOW + 700)  # what the next flush does at that time
-    assert list(store._rows) == ["new", "refreshed"]
+    store.flush(NOW + 700)
+    assert store.guids() == ["new", "refreshed"]
     assert set(_file_rows(store)) == {"new", "refreshed"}
-    store._write_dirty(store._db, NOW + 950)
-    assert list(store._rows) == ["refreshed"]
+    store.flush(NOW + 950)
+    assert store.guids() == ["refreshed"]
     assert set(_file_rows(store)) == {"refreshed"}
     assert store.subscribe("refreshed", "R", NOW + 950).result == "r2"
 
 
-def test_owned_sqlite_store_purges_a_bounded_batch_per_flush(tmp_path, monkeypatch):
-    import wsrelay.stores.sqlite as sqlite_store
-
-    monkeypatch.setattr(sqlite_store, "_PURGE_BATCH", 2)
-    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+def test_owned_sqlite_store_purges_a_bounded_batch_per_flush(tmp_path):
+    store = OwnedSqliteStore(tmp_path / "owned.db", 600, flush_interval_s=3600, purge_batch=2)
     for i in range(5):
         store.publish(f"g{i}", "W", "r", NOW)
-    store._write_dirty(store._db, NOW + 700)
-    assert list(store._rows) == ["g2", "g3", "g4"]  # the rest waits for the next flushes
-    store._write_dirty(store._db, NOW + 700)
-    store._write_dirty(store._db, NOW + 700)
-    assert not store._rows and not _file_rows(store)
+    store.flush(NOW + 700)
+    assert store.guids() == ["g2", "g3", "g4"]  # the rest waits for the next flushes
+    store.flush(NOW + 700)
+    store.flush(NOW + 700)
+    assert store.guids() == [] and _file_rows(store) == {}
 
 
 def test_owned_sqlite_store_deletes_expired_rows_of_the_file_at_open(tmp_path):
     path = tmp_path / "owned.db"
-    store = SqliteStore(path, 600, shared=False)
+    store = OwnedSqliteStore(path, 600)
     store.publish("gone", "W", "old", time.time() - 700)
     store.publish("kept", "W", "new", time.time())
-    store._db.execute("INSERT INTO channels (guid, expires_at) VALUES ('stale', 1.0)")  # as a crash leaves
     store.close()
-    reopened = SqliteStore(path, 600, shared=False)
+    with sqlite3.connect(path) as db:  # an expired row, as a crash leaves one
+        db.execute("INSERT INTO channels (guid, expires_at) VALUES ('stale', 1.0)")
+    db.close()
+    reopened = OwnedSqliteStore(path, 600)
     assert set(_file_rows(reopened)) == {"kept"}
-    assert list(reopened._rows) == ["kept"]
+    assert reopened.guids() == ["kept"]
+
+
+class _DiskFull:
+    """A connection whose batch writes fail while `full` is set (everything else goes through)."""
+
+    full = False
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self.real = real
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.real.in_transaction
+
+    def execute(self, *args):
+        return self.real.execute(*args)
+
+    def executemany(self, *args):
+        if _DiskFull.full:
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.real.executemany(*args)
+
+    def close(self) -> None:
+        self.real.close()
 
 
 def test_owned_sqlite_store_keeps_changes_when_a_flush_fails(tmp_path):
-    store = SqliteStore(tmp_path / "owned.db", 600, shared=False, flush_interval_s=3600)
+    connections: list[_DiskFull] = []
+
+    def connect(*args, **kwargs):
+        connections.append(_DiskFull(sqlite3.connect(*args, **kwargs)))
+        return connections[-1]
+
+    store = OwnedSqliteStore(tmp_path / "owned.db", 600, flush_interval_s=3600, connect=connect)
     store.subscribe("g", "R", NOW)
     store.publish("g", "W", "result", NOW)
-    real = store._db
-
-    class DiskFull:
-        @property
-        def in_transaction(self) -> bool:
-            return real.in_transaction
-
-        def execute(self, *args):
-            return real.execute(*args)
-
-        def executemany(self, *args):
-            raise sqlite3.OperationalError("database or disk is full")
-
-    store._db = DiskFull()  # type: ignore[assignment]
-    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
-        store.flush()
-    store._db = real
-    assert not real.in_transaction  # the failed batch was rolled back
-    store.flush()  # the retry writes what the failed one held
+    _DiskFull.full = True
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+            store.flush(NOW)
+    finally:
+        _DiskFull.full = False
+    assert not connections[0].in_transaction  # the failed batch was rolled back
+    assert store.pending() == 1
+    store.flush(NOW)  # the retry writes what the failed one held
     assert _file_rows(store) == {"g": ({"R"}, "result")}
 
 
@@ -274,7 +300,7 @@ def test_sqlite_is_safe_across_processes(tmp_path):
     import multiprocessing as mp
 
     path = tmp_path / "shared.db"
-    SqliteStore(path, 600)
+    SharedSqliteStore(path, 600)
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_subscribe_many, args=(str(path), f"P{i}")) for i in range(4)]
     for proc in procs:
@@ -282,12 +308,12 @@ def test_sqlite_is_safe_across_processes(tmp_path):
     for proc in procs:
         proc.join(60)
         assert proc.exitcode == 0
-    subscribers = SqliteStore(path, 600).publish("shared", "W", "r", time.time()).subscribers
+    subscribers = SharedSqliteStore(path, 600).publish("shared", "W", "r", time.time()).subscribers
     assert subscribers == {f"P{i}-{j}" for i in range(4) for j in range(25)}
 
 
 def _subscribe_many(path: str, prefix: str) -> None:
-    store = SqliteStore(path, 600)
+    store = SharedSqliteStore(path, 600)
     for j in range(25):
         store.subscribe("shared", f"{prefix}-{j}", time.time())
 

@@ -17,6 +17,7 @@ _TABLE_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 MAX_RESULT_TTL_SECONDS = 7 * 24 * 3600
+DEFAULT_REGION = "us-east-1"
 
 
 class ConfigError(ValueError):
@@ -31,12 +32,12 @@ class Settings:
     result_ttl_seconds: int = 600
     store: str = "sqlite"
     sqlite_path: str = ".wsrelay/relay.sqlite3"
-    sqlite_shared: bool = True
     management_endpoint: str | None = None
+    dynamodb_endpoint: str | None = None  # AWS_ENDPOINT_URL_DYNAMODB, as boto3 reads it
     legacy_subscriptions: bool = False
     metrics_namespace: str = "wsrelay"
     service: str = "wsrelay"
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,13 +68,19 @@ class Settings:
             result_ttl_seconds=_positive_int(env, "RESULT_TTL_SECONDS", cls.result_ttl_seconds),
             store=store,
             sqlite_path=env.get("WSRELAY_SQLITE_PATH") or cls.sqlite_path,
-            sqlite_shared=_boolean(env, "WSRELAY_SQLITE_SHARED", default=True),
             management_endpoint=endpoint.rstrip("/") if endpoint else None,
+            dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             legacy_subscriptions=_boolean(env, "WSRELAY_LEGACY_SUBSCRIPTIONS"),
             metrics_namespace=namespace,
             service=service,
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            region=aws_region(env),
         )
+
+
+def aws_region(env: Mapping[str, str] | None = None) -> str:
+    """The AWS region the SDK would pick from the environment, else ``us-east-1``."""
+    env = os.environ if env is None else env
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -14,10 +14,7 @@ start. This module is short and per-invocation by construction.
 from __future__ import annotations
 
 import functools
-import sys
-from collections.abc import Callable
 from json.encoder import encode_basestring as _quote
-from typing import Any
 
 from wsrelay.relay import DELIVERY_LATENCY, Outcome
 
@@ -79,17 +76,3 @@ def invocation_line(
     if units:
         line += f',"_aws":{{"Timestamp":{timestamp_ms}{_emf_tail(namespace, tuple(units))}'
     return line + "}\n"
-
-
-_sink: Callable[[str], Any] | None = None
-
-
-def set_sink(write: Callable[[str], Any] | None) -> None:
-    """Send every later line to `write` instead of stdout (the local gateway's log file)."""
-    global _sink
-    _sink = write
-
-
-def write_line(line: str) -> None:
-    """Write one log line (stdout by default, as Lambda collects it)."""
-    (_sink or sys.stdout.write)(line)

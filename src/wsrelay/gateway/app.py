@@ -1,38 +1,43 @@
-"""`wsrelay serve`: wire settings, store, runtime and gateway together and run until a signal.
+"""`wsrelay serve`: build the local stack whole (listening socket, connections, runtime,
+gateway) and run it until a signal.
 
 The first line on stdout names the endpoints, for scripts:
 ``wsrelay serve: websocket=ws://H:P/STAGE management=http://H:P/STAGE stats=http://H:P/_wsrelay/stats``
+
+A start-up failure raises `SettingsError` with one line saying what failed: the state
+directory, the port, DynamoDB (unreachable, refusing, or the table missing) or a handler's init.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import signal
 from collections.abc import Callable
 from typing import Any
 
+from wsrelay.gateway.connections import Connections
+from wsrelay.gateway.console import Console
+from wsrelay.gateway.faults import Faults
+from wsrelay.gateway.inprocess import InProcessRuntime, local_session
 from wsrelay.gateway.outbound import gateway_outbound
-from wsrelay.gateway.runtimes import InProcessRuntime, ProcessRuntime, Runtime, handler_environment
-from wsrelay.gateway.server import Gateway
+from wsrelay.gateway.runtime import Runtime
+from wsrelay.gateway.server import Gateway, listen
 from wsrelay.gateway.settings import GatewaySettings, SettingsError
+from wsrelay.gateway.stats import GatewayStats
+from wsrelay.gateway.workers import ProcessRuntime
 
 
 def prepare_dynamodb(settings: GatewaySettings) -> None:
     """Check the DynamoDB endpoint answers and the table exists (or create it)."""
-    import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     from wsrelay.stores.dynamodb import create_table
 
-    client: Any = boto3.client(
+    client: Any = local_session().client(
         "dynamodb",
         endpoint_url=settings.dynamodb_endpoint,
-        region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
         config=Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 2}),
     )
     try:
@@ -50,35 +55,47 @@ def prepare_dynamodb(settings: GatewaySettings) -> None:
         raise SettingsError(f"cannot reach DynamoDB at {settings.dynamodb_endpoint}: {error}") from None
 
 
-def build_runtime(settings: GatewaySettings, gateway: Gateway) -> Runtime:
-    """The runtime `settings.runtime` names, with the handlers' environment."""
-    env = handler_environment(settings, gateway.management_endpoint)
+def build_runtime(settings: GatewaySettings, management_endpoint: str, connections: Connections) -> Runtime:
+    """The runtime `settings.runtime` names."""
     if settings.runtime == "inprocess":
-        assert gateway.loop is not None
         inline = settings.store == "sqlite" and not settings.post_latency_ms
-        outbound = gateway_outbound(gateway, gateway.loop, settings.integration_timeout_s, inline)
-        return InProcessRuntime(settings, env, outbound, inline)
-    return ProcessRuntime(settings, env, settings.runtime)
+        loop = asyncio.get_running_loop()
+        outbound = gateway_outbound(connections, loop, settings.integration_timeout_s, inline)
+        return InProcessRuntime(settings, management_endpoint, outbound, inline)
+    return ProcessRuntime(settings, management_endpoint)
 
 
 async def run(settings: GatewaySettings, announce: Callable[[str], None] = print) -> None:
     """Serve until SIGINT/SIGTERM; then close every connection and stop the runtime."""
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"cannot create --state-dir {settings.state_dir}: {error.strerror}") from None
     if settings.store == "dynamodb":
         await asyncio.to_thread(prepare_dynamodb, settings)
-    gateway = Gateway(settings)
+    try:
+        sock = listen(settings.host, settings.port)
+    except OSError as error:
+        raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from None
+    port = sock.getsockname()[1]
+    management_endpoint = f"http://{settings.host}:{port}/{settings.stage}"
+    faults = Faults(settings.post_410, settings.post_429, settings.drop_disconnect, settings.fault_seed)
+    connections = Connections(settings, GatewayStats(), faults)
+    runtime = build_runtime(settings, management_endpoint, connections)
+    try:
+        await runtime.start()
+    except Exception as error:
+        sock.close()
+        await runtime.stop()
+        raise SettingsError(f"the {settings.runtime} runtime cannot start: {error}") from None
+    gateway = Gateway(settings, sock, connections, runtime, None if settings.quiet else Console())
     await gateway.start()
-    runtime = build_runtime(settings, gateway)
-    await runtime.start()
-    gateway.runtime = runtime
     # Everything imported so far (botocore's models among it) lives until exit: keep it out of
     # the collector's full passes, which otherwise walk it every few thousand allocations.
     gc.freeze()
-    gateway.ready.set()
     announce(
         f"wsrelay serve: websocket={gateway.websocket_url} management={gateway.management_endpoint} "
-        f"stats=http://{settings.host}:{gateway.port}/_wsrelay/stats "
-        f"(runtime {settings.runtime}, store {settings.store})"
+        f"stats={gateway.stats_url} (runtime {settings.runtime}, store {settings.store})"
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

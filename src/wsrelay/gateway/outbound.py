@@ -15,37 +15,39 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from wsrelay.outbound.api_errors import error_for
 from wsrelay.outbound.management_api import ManagementApiOutbound
 
 if TYPE_CHECKING:
-    from wsrelay.gateway.server import Gateway
-
-_ERROR_CODES = {410: "GoneException", 413: "PayloadTooLargeException", 429: "LimitExceededException"}
+    from wsrelay.gateway.connections import Connections
 
 
 class GatewayClient:
-    """``post_to_connection`` straight into a running `Gateway`.
+    """``post_to_connection`` straight into the gateway's `Connections`.
 
     Called on the event loop's thread (handlers run inline) it posts synchronously; from a worker
     thread it hands the post to the loop and waits for its answer.
     """
 
-    def __init__(self, gateway: Gateway, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
-        self.gateway = gateway
+    def __init__(self, connections: Connections, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
+        self.connections = connections
         self.loop = loop
         self.timeout_s = timeout_s
         self.loop_thread = threading.get_ident()
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         if threading.get_ident() == self.loop_thread:
-            status = self.gateway.post_now(ConnectionId, Data)
+            status = self.connections.post_now(ConnectionId, Data)
         else:
-            future = asyncio.run_coroutine_threadsafe(self.gateway.post(ConnectionId, Data), self.loop)
+            future = asyncio.run_coroutine_threadsafe(self.connections.post(ConnectionId, Data), self.loop)
             status = future.result(self.timeout_s)
         if status != 200:
-            code = _ERROR_CODES.get(status, "InternalServerErrorException")
+            error = error_for(status)
             raise ClientError(
-                {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                {
+                    "Error": {"Code": error.error_type, "Message": error.message},
+                    "ResponseMetadata": {"HTTPStatusCode": status},
+                },
                 "PostToConnection",
             )
         return {"ResponseMetadata": {"HTTPStatusCode": 200}}
@@ -59,14 +61,14 @@ class SerialExecutor:
 
 
 def gateway_outbound(
-    gateway: Gateway, loop: asyncio.AbstractEventLoop, timeout_s: float, inline: bool
+    connections: Connections, loop: asyncio.AbstractEventLoop, timeout_s: float, inline: bool
 ) -> ManagementApiOutbound:
-    """An `Outbound` that posts to `gateway`'s connections (created on the loop's thread).
+    """An `Outbound` that posts to the gateway's connections (created on the loop's thread).
 
     Inline, posts are synchronous buffer writes: fan-out needs no threads and a retry (only an
     injected 429 can ask for one) does not sleep, since sleeping would block the loop.
     """
-    client = GatewayClient(gateway, loop, timeout_s)
+    client = GatewayClient(connections, loop, timeout_s)
     if inline:
         return ManagementApiOutbound(client, executor=SerialExecutor(), sleep=lambda _: None)  # type: ignore[arg-type]
     return ManagementApiOutbound(client)

@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 
-from wsrelay.gateway.runtimes import LambdaContext, function_name, resolve_handler
+from wsrelay.gateway.runtime import LambdaContext, function_name, resolve_handler
 
 
 def main() -> int:

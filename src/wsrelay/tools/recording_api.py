@@ -17,13 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_ERRORS = {
-    403: "ForbiddenException",
-    410: "GoneException",
-    413: "PayloadTooLargeException",
-    429: "LimitExceededException",
-    500: "InternalServerErrorException",
-}
+from wsrelay.outbound.api_errors import error_for
 
 
 @dataclass
@@ -96,8 +90,8 @@ class RecordingManagementApi:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                if status in _ERRORS:
-                    self.send_header("x-amzn-ErrorType", _ERRORS[status])
+                if status >= 400 and status != 404:
+                    self.send_header("x-amzn-ErrorType", error_for(status).error_type)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -115,7 +109,7 @@ class RecordingManagementApi:
                 if status == 200:
                     self._reply(200)
                 else:
-                    body = json.dumps({"message": _ERRORS.get(status, "error")}).encode()
+                    body = json.dumps({"message": error_for(status).message}).encode()
                     self._reply(status, body)
 
             def do_GET(self) -> None:

@@ -1,0 +1,144 @@
+"""What both SQLite stores share: the table, one guid's row, and the four operations on it.
+
+One row per guid mirrors the DynamoDB item (docs/storage.md). Like DynamoDB TTL, expired rows
+are treated as absent on every read and deleted lazily. The two stores differ only in where a
+row is read from and written to, and in what makes an operation atomic:
+
+- `wsrelay.stores.sqlite_shared.SharedSqliteStore`: a file several processes write;
+- `wsrelay.stores.sqlite_owned.OwnedSqliteStore`: a file one process owns, rows in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+from wsrelay.ports import Channel, Published
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS channels (
+    guid TEXT PRIMARY KEY,
+    subscribers TEXT NOT NULL DEFAULT '',  -- connection ids, space-separated
+    publishers TEXT NOT NULL DEFAULT '',
+    result TEXT,
+    published_at REAL,
+    acked_by TEXT,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID
+"""
+
+# One guid's row as stored: (subscribers, publishers, result, published_at, acked_by,
+# expires_at), connection ids space-separated. The owned store holds its rows in memory in this
+# form too: a tuple of strings and floats, which the garbage collector stops tracking, so
+# millions of live rows cost no collector passes.
+Record = tuple[str, str, str | None, float | None, str | None, float]
+COLUMNS = "subscribers, publishers, result, published_at, acked_by, expires_at"
+UPSERT = f"INSERT OR REPLACE INTO channels (guid, {COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+SELECT = f"SELECT {COLUMNS} FROM channels WHERE guid = ?"
+SELECT_ALL = f"SELECT guid, {COLUMNS} FROM channels ORDER BY expires_at"
+DELETE_EXPIRED = "DELETE FROM channels WHERE expires_at < ?"
+DELETE_ONE = "DELETE FROM channels WHERE guid = ?"
+
+
+@dataclass(slots=True)
+class Row:
+    """One guid's row while an operation changes it."""
+
+    subscribers: set[str] = field(default_factory=set)
+    publishers: set[str] = field(default_factory=set)
+    result: str | None = None
+    published_at: float | None = None
+    acked_by: str | None = None
+
+    @classmethod
+    def parse(cls, record: Record) -> Row:
+        return cls(set(record[0].split()), set(record[1].split()), record[2], record[3], record[4])
+
+    def record(self, expires_at: float) -> Record:
+        subscribers, publishers = " ".join(self.subscribers), " ".join(self.publishers)
+        return (subscribers, publishers, self.result, self.published_at, self.acked_by, expires_at)
+
+    def channel(self) -> Channel:
+        return Channel(
+            frozenset(self.subscribers),
+            frozenset(self.publishers),
+            self.result,
+            self.published_at,
+            self.acked_by,
+        )
+
+
+def channel_of(record: Record) -> Channel:
+    """The channel a stored record holds."""
+    return Row.parse(record).channel()
+
+
+class SqliteRowStore(ABC):
+    """The `Store` port's four operations, each one atomic step on one row.
+
+    A subclass says what a step is (`_step`), where a row comes from (`_load`) and where it
+    goes (`_save`).
+    """
+
+    def __init__(self, ttl_seconds: int) -> None:
+        self.ttl_seconds = ttl_seconds
+
+    @abstractmethod
+    def _step(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One atomic operation: its connection, held exclusively until the block ends."""
+
+    @abstractmethod
+    def _load(self, db: sqlite3.Connection, guid: str) -> Record | None:
+        """The guid's stored record, expired or not."""
+
+    @abstractmethod
+    def _save(self, db: sqlite3.Connection, guid: str, record: Record, now: float) -> None:
+        """Store the guid's record (inside the step)."""
+
+    def _row(self, db: sqlite3.Connection, guid: str, now: float) -> Row | None:
+        record = self._load(db, guid)
+        if record is None or record[5] < now:
+            return None
+        return Row.parse(record)
+
+    def _write(self, db: sqlite3.Connection, guid: str, row: Row, now: float) -> None:
+        self._save(db, guid, row.record(now + self.ttl_seconds), now)
+
+    def subscribe(self, guid: str, connection_id: str, now: float) -> Channel:
+        with self._step() as db:
+            row = self._row(db, guid, now) or Row()
+            row.subscribers.add(connection_id)
+            self._write(db, guid, row, now)
+            return row.channel()
+
+    def unsubscribe(self, guid: str, connection_id: str, now: float) -> None:
+        with self._step() as db:
+            row = self._row(db, guid, now)
+            if row is not None:  # a write even when absent: it refreshes the TTL, as DynamoDB's does
+                row.subscribers.discard(connection_id)
+                self._write(db, guid, row, now)
+
+    def publish(self, guid: str, connection_id: str, result: str, now: float) -> Published:
+        with self._step() as db:
+            row = self._row(db, guid, now) or Row()
+            if row.acked_by is not None:
+                return Published(frozenset(row.subscribers), row.acked_by, resend=True)
+            resend = bool(row.publishers)
+            row.publishers.add(connection_id)
+            row.result = result
+            if row.published_at is None:
+                row.published_at = now
+            self._write(db, guid, row, now)
+            return Published(frozenset(row.subscribers), None, resend)
+
+    def ack(self, guid: str, connection_id: str, now: float) -> Channel | None:
+        with self._step() as db:
+            row = self._row(db, guid, now)
+            if row is None or not row.publishers:
+                return None
+            row.acked_by = connection_id
+            row.result = None
+            self._write(db, guid, row, now)
+            return row.channel()
