@@ -1,0 +1,146 @@
+"""`Publisher`: a compile worker's side of the relay, on one long-lived connection.
+
+``await publish(guid, result)`` sends the result, waits for its ack (3 s), resends the same
+JSON up to 3 times (the worker's numbers), and returns the `Ack`. Results whose JSON exceeds
+31 KiB are written to S3 first and ``{guid, s3Key, okToCache, execTime}`` is sent instead, as the
+worker does. A lost connection is reopened with backoff and every unacked result is sent again at
+once on the new one (the relay acks a resend of an already acked guid at once), without using up
+a resend. It raises `PublishFailed` when it gives up: no ack after every resend, or the relay
+unreachable for the whole backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wsrelay import protocol
+from wsrelay.client.config import PublisherConfig
+from wsrelay.client.errors import PublishFailed, RelayClientError
+from wsrelay.client.link import Link, LinkedClient
+from wsrelay.client.s3 import ResultBucket, light_message
+
+
+class ResultTooLarge(PublishFailed):
+    """A result over the offload threshold with no S3 configured: the relay cannot carry it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The relay's ack: who acknowledged, when it arrived (``time.monotonic()``), how many sends
+    it took and whether the result went via S3."""
+
+    guid: str
+    acknowledged_by: str
+    received_at: float
+    sends: int
+    via_s3: bool = False
+
+
+@dataclass(slots=True)
+class PublisherStats:
+    """Counters: `resends` (after an ack timeout), `reconnect_resends` (after a lost connection),
+    `duplicate_acks`, `errors` (``error:`` replies), `s3_writes`."""
+
+    resends: int = 0
+    reconnect_resends: int = 0
+    duplicate_acks: int = 0
+    errors: int = 0
+    s3_writes: int = 0
+    last_error: str = ""
+
+
+class Publisher(LinkedClient):
+    """The worker's client. Use as ``async with Publisher(config) as pub:`` (or start/close);
+    closing makes pending publishes raise `PublishFailed`."""
+
+    def __init__(self, config: PublisherConfig) -> None:
+        self.config = config
+        self.stats = PublisherStats()
+        self._link = Link(config, self._on_frame, give_up=True)
+        self._pending: dict[str, asyncio.Future[tuple[str, float]]] = {}
+        self._bucket = ResultBucket(config.s3) if config.s3 is not None else None
+
+    @property
+    def pending(self) -> int:
+        """Results sent and not yet acked."""
+        return len(self._pending)
+
+    async def publish(self, guid: str, result: Mapping[str, Any]) -> Ack:
+        """Publish `result` (its ``guid`` is set to `guid`) and return the relay's ack."""
+        if not protocol.is_valid_guid(guid):
+            raise ValueError(f"invalid guid {guid!r}")
+        if guid in self._pending:
+            raise ValueError(f"{guid} is already being published")
+        body = {**result, "guid": guid}
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        via_s3 = len(text) > self.config.offload_threshold
+        if via_s3:
+            text = await self._offload(guid, text, body)
+        future: asyncio.Future[tuple[str, float]] = asyncio.get_running_loop().create_future()
+        self._pending[guid] = future
+        try:
+            sends = await self._send_until_acked(guid, text, future)
+        finally:
+            del self._pending[guid]
+        acknowledged_by, received_at = future.result()
+        return Ack(guid, acknowledged_by, received_at, sends, via_s3)
+
+    async def _offload(self, guid: str, text: str, body: dict[str, Any]) -> str:
+        if self._bucket is None:
+            raise ResultTooLarge(
+                guid, 0, f"{len(text)} characters exceed {self.config.offload_threshold} and no S3 is set"
+            )
+        try:
+            await self._bucket.put(guid, text)
+        except Exception as error:  # boto3's errors: the result never reached the relay
+            raise PublishFailed(guid, 0, f"cannot write the result to S3: {error}") from error
+        self.stats.s3_writes += 1
+        return json.dumps(light_message(guid, guid, body), separators=(",", ":"))
+
+    async def _send_until_acked(self, guid: str, text: str, acked: asyncio.Future[tuple[str, float]]) -> int:
+        sends = timeouts = 0
+        cfg = self.config
+        while True:
+            try:
+                generation = await self._link.wait_connected()
+            except RelayClientError as error:
+                raise PublishFailed(guid, sends, str(error)) from error
+            if not await self._link.send(text):
+                continue  # the connection died under us: wait for the next one
+            sends += 1
+            lost = self._link.lost(generation)
+            either: list[asyncio.Future[Any]] = [acked, lost]
+            await asyncio.wait(either, timeout=cfg.ack_timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if acked.done():
+                return sends
+            if lost.done():
+                self.stats.reconnect_resends += 1
+                continue
+            timeouts += 1
+            if timeouts > cfg.max_resends:
+                raise PublishFailed(guid, sends, f"no ack within {cfg.ack_timeout_s:g} s of each send")
+            self.stats.resends += 1
+
+    async def _on_frame(self, text: str) -> None:
+        if not text.startswith("{"):
+            if text.startswith("error:"):
+                self.stats.errors += 1
+                self.stats.last_error = text
+            return
+        try:
+            message = json.loads(text)
+        except ValueError:
+            self.stats.errors += 1
+            return
+        if not isinstance(message, dict) or message.get("type") != "ack":
+            return
+        future = self._pending.get(message.get("guid"))  # type: ignore[arg-type]
+        if future is None or future.done():
+            self.stats.duplicate_acks += 1
+            return
+        future.set_result((str(message.get("acknowledgedBy", "")), time.monotonic()))

@@ -1,0 +1,209 @@
+"""`Subscriber`: the router's side of the relay, on one long-lived connection.
+
+``subscribe(guid)`` before the job is enqueued, ``await wait(guid, timeout)`` for the result.
+On arrival it sends ``ack: <guid>`` at once, then ``unsubscribe: <guid>`` (the router's order).
+Where the router loses work, it does better:
+
+- it reconnects forever while open (full-jitter backoff, capped), not 10 times 5 s, and
+  resubscribes every guid still awaited: the relay delivers a stored result on subscribe;
+- acks sent just before a connection died are sent again after the reconnect, and a result that
+  arrives again for a guid already completed is acked again (the relay redelivers only unacked
+  results, so a redelivery means the first ack was lost);
+- a light ``s3Key`` message is acked only once its object has been read, so a failed S3 read
+  leaves the result with the relay instead of losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Any
+
+from wsrelay import protocol
+from wsrelay.client.config import SubscriberConfig
+from wsrelay.client.errors import ClientClosed, ResultFetchError, ResultTimeout
+from wsrelay.client.link import Link, LinkedClient
+from wsrelay.client.s3 import ResultBucket, needs_completion
+
+COMPLETED_REMEMBERED = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A delivered result: `data` (merged with its S3 object for a light message), `raw` (the frame
+    exactly as the relay sent it) and `received_at` (``time.monotonic()`` of the frame)."""
+
+    guid: str
+    data: dict[str, Any]
+    raw: str
+    received_at: float
+    from_s3: bool = False
+
+
+@dataclass(slots=True)
+class SubscriberStats:
+    """Counters: `duplicates` (results for guids no longer awaited), `errors` (``error:`` replies
+    and unreadable frames), `s3_reads`, `acks_replayed`."""
+
+    duplicates: int = 0
+    errors: int = 0
+    s3_reads: int = 0
+    acks_replayed: int = 0
+    last_error: str = ""
+
+
+class Subscriber(LinkedClient):
+    """The router's client. Use as ``async with Subscriber(config) as sub:`` (or start/close)."""
+
+    def __init__(self, config: SubscriberConfig) -> None:
+        self.config = config
+        self.stats = SubscriberStats()
+        self._link = Link(config, self._on_frame, self._on_reconnected, self._on_lost, give_up=False)
+        self._waiters: dict[str, asyncio.Future[Result]] = {}
+        self._fetching: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._completed: OrderedDict[str, None] = OrderedDict()
+        self._acks_sent: deque[tuple[float, str]] = deque()
+        self._replay: list[str] = []
+        self._bucket = ResultBucket(config.s3) if config.s3 is not None else None
+
+    @property
+    def awaited(self) -> int:
+        """Guids subscribed and not yet delivered."""
+        return sum(not future.done() for future in self._waiters.values())
+
+    async def close(self) -> None:
+        """Stop waiting (waiters get `ClientClosed`) and close the connection."""
+        for future in self._waiters.values():
+            if not future.done():
+                future.set_exception(ClientClosed("the subscriber was closed"))
+                future.exception()  # retrieved: nobody may be waiting on it any more
+        self._waiters.clear()
+        await self._link.close()
+
+    async def subscribe(self, guid: str) -> None:
+        """Ask for `guid`'s result; call before the job is enqueued. Sent again after reconnects."""
+        if not protocol.is_valid_guid(guid):
+            raise ValueError(f"invalid guid {guid!r}")
+        if guid not in self._waiters:
+            self._waiters[guid] = asyncio.get_running_loop().create_future()
+        await self._link.send(protocol.SUBSCRIBE_PREFIX + guid)
+
+    async def wait(self, guid: str, timeout: float) -> Result:
+        """The result for `guid` (subscribed before; it may have arrived already), once:
+        `ResultTimeout` after `timeout` seconds."""
+        future = self._waiters.get(guid)
+        if future is None:
+            raise ValueError(f"{guid} is not subscribed")
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            await self.unsubscribe(guid)
+            raise ResultTimeout(guid, timeout) from None
+        finally:
+            if future.done():
+                self._waiters.pop(guid, None)
+
+    async def unsubscribe(self, guid: str) -> None:
+        """Stop waiting for `guid`."""
+        future = self._waiters.pop(guid, None)
+        if future is not None and not future.done():
+            future.cancel()
+        await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    async def _on_frame(self, text: str) -> None:
+        received_at = time.monotonic()
+        if not text.startswith("{"):
+            if text.startswith("error:"):
+                self.stats.errors += 1
+                self.stats.last_error = text
+            return  # pong, unknown text/object message: nothing to do (as the router)
+        try:
+            message = json.loads(text)
+        except ValueError:
+            self.stats.errors += 1
+            self.stats.last_error = "a frame starting with a brace that is not JSON"
+            return
+        if not isinstance(message, dict) or message.get("type") == "ack":
+            return
+        guid = message.get("guid")
+        if not isinstance(guid, str):
+            return
+        if guid in self._fetching:
+            self.stats.duplicates += 1  # acked once its S3 object has been read
+            return
+        future = self._waiters.get(guid)
+        if future is None or future.done():
+            await self._on_duplicate(guid)
+            return
+        if self._bucket is not None and needs_completion(message):
+            self._fetching.add(guid)
+            task = asyncio.create_task(self._complete_from_s3(guid, message, text, received_at))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._finish(guid, Result(guid, message, text, received_at))
+        await self._acknowledge(guid)
+
+    async def _complete_from_s3(
+        self, guid: str, message: dict[str, Any], raw: str, received_at: float
+    ) -> None:
+        assert self._bucket is not None
+        try:
+            stored = await self._bucket.get(str(message["s3Key"]))
+        except Exception as error:  # boto3's errors, unreadable JSON: the waiter learns why
+            self._fetching.discard(guid)
+            future = self._waiters.get(guid)
+            if future is not None and not future.done():
+                future.set_exception(ResultFetchError(f"cannot read s3Key {message['s3Key']!r}: {error}"))
+            return
+        self._fetching.discard(guid)
+        self.stats.s3_reads += 1
+        future = self._waiters.get(guid)
+        if future is not None and not future.done():
+            self._finish(guid, Result(guid, {**stored, **message}, raw, received_at, from_s3=True))
+            await self._acknowledge(guid)
+
+    def _finish(self, guid: str, result: Result) -> None:
+        future = self._waiters[guid]
+        if not future.done():
+            future.set_result(result)
+        self._completed[guid] = None
+        if len(self._completed) > COMPLETED_REMEMBERED:
+            self._completed.popitem(last=False)
+
+    async def _acknowledge(self, guid: str) -> None:
+        now = time.monotonic()
+        acks = self._acks_sent
+        acks.append((now, guid))
+        while acks and now - acks[0][0] > self.config.ack_replay_s:
+            acks.popleft()
+        if await self._link.send(protocol.ACK_PREFIX + guid):
+            await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
+
+    async def _on_duplicate(self, guid: str) -> None:
+        self.stats.duplicates += 1
+        if guid in self._completed:
+            await self._link.send(protocol.ACK_PREFIX + guid)
+            await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
+
+    # -- reconnects -----------------------------------------------------------------------------
+
+    def _on_lost(self) -> None:
+        cutoff = time.monotonic() - self.config.ack_replay_s
+        self._replay = [guid for sent, guid in self._acks_sent if sent >= cutoff]
+        self._acks_sent.clear()
+
+    async def _on_reconnected(self) -> None:
+        replay, self._replay = self._replay, []
+        for guid in replay:
+            self.stats.acks_replayed += 1
+            await self._link.send(protocol.ACK_PREFIX + guid)
+            await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
+        for guid in [guid for guid, future in self._waiters.items() if not future.done()]:
+            await self._link.send(protocol.SUBSCRIBE_PREFIX + guid)

@@ -1,0 +1,52 @@
+"""A scripted WebSocket server on 127.0.0.1 for the client and smoke tests: it records every
+upgrade's headers and every frame, and answers through a handler the test supplies, so a test can
+play a relay that misbehaves (re-serializes results, never acks, stays silent)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from websockets.asyncio.server import ServerConnection, serve
+
+Reply = Callable[[str], list[str]]
+
+
+def echo_relay(frame: str) -> list[str]:
+    """A relay that answers ``ping`` and re-serializes every result (the bytes change)."""
+    if frame == "ping":
+        return ["pong"]
+    if frame.startswith("{"):
+        return [json.dumps(json.loads(frame), indent=1)]
+    return []
+
+
+@dataclass
+class Scripted:
+    url: str
+    frames: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def scripted_server(reply: Reply = lambda _: []) -> AsyncIterator[Scripted]:
+    """Serve on a free port; every frame is recorded, `reply(frame)` goes back on that connection."""
+    state = Scripted("")
+
+    async def handler(ws: ServerConnection) -> None:
+        state.headers.append(dict(ws.request.headers.raw_items()) if ws.request else {})
+        async for message in ws:
+            text = message if isinstance(message, str) else message.decode()
+            state.frames.append(text)
+            for answer in reply(text):
+                await ws.send(answer)
+
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        state.url = f"ws://127.0.0.1:{port}/local"
+        yield state
+        server.close()
+        await asyncio.sleep(0)
