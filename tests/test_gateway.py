@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from botocore.exceptions import ClientError
 from gateway_support import Served, start
+from test_faults import post_outcomes
 from waiting import wait_until, wait_until_async
 
 RESULT = {"guid": "job-1", "code": 0, "asm": [{"text": "mov eax, 1"}]}
@@ -578,27 +579,31 @@ def test_post_410_fault_drops_the_subscriber_and_keeps_the_result(tmp_path):
 
 
 def test_post_429_fault_is_retried_and_latency_is_injected(tmp_path):
-    served = start(tmp_path, "--post-429", "0.5", "--post-latency-ms", "30")
+    seed, pings = 5, 10
+    delivered, answered_429 = post_outcomes(seed, pings)  # the pongs: exactly these get through
+    served = start(tmp_path, "--post-429", "0.5", "--fault-seed", str(seed), "--post-latency-ms", "30")
 
     async def scenario():
-        delivered = 0
+        received = []
         async with websockets.connect(served.websocket) as ws:
-            for _ in range(10):
+            for n in range(1, pings + 1):
                 started = time.monotonic()
                 await ws.send("ping")
+                # Once the invocation is counted its posts are done: a pong is on the wire.
+                await wait_until_async(lambda n=n: served.invocations() == n, what=f"ping {n} handled")
                 try:
-                    assert await asyncio.wait_for(ws.recv(), 5) == "pong"
-                    delivered += 1
+                    assert await asyncio.wait_for(ws.recv(), 2) == "pong"
                     assert time.monotonic() - started >= 0.03
+                    received.append(True)
                 except TimeoutError:
-                    pass  # all four attempts answered 429: counted as a post failure
-        return delivered
+                    received.append(False)
+        return received
 
     try:
-        delivered = run(scenario())
-        assert delivered >= 6  # a ping is lost only if 4 attempts all get 429: p = 1/16
-        assert served.stats()["posts"]["429"] >= 1
+        assert run(scenario()) == delivered
+        assert False in delivered  # the seed loses a pong: four 429s in a row
+        assert served.stats()["posts"]["429"] == answered_429
     finally:
         served.stop()
     retries = sum(line.get("PostRetries", 0) for line in served.handler_log())
-    assert retries >= 1
+    assert retries == answered_429 - delivered.count(False)  # a lost pong's fourth 429 is no retry

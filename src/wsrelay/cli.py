@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         from wsrelay.tools import prune_versions
 
         return prune_versions.main(argv[1:])
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the subcommand's parser: "wsrelay serve: error: ..."
+        sub.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
 
     if args.command in tools:
         return int(tools[args.command].run(args))

@@ -1,0 +1,59 @@
+"""`wsrelay serve` start-up failures: each one line naming what failed, exit status 2, nothing
+on stdout (scripts read the first stdout line for the endpoints)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+from gateway_support import TESTS
+
+
+def serve(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "wsrelay.cli", "serve", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "PYTHONPATH": str(TESTS)},
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("wsrelay serve: error: ")
+    for word in words:
+        assert word in lines[0]
+    return lines[0]
+
+
+def test_port_in_use(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = serve("--port", str(port), "--state-dir", str(tmp_path))
+    one_line_error(result, f"cannot listen on 127.0.0.1:{port}", "in use")
+
+
+def test_state_dir_that_cannot_be_created(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = serve("--port", "0", "--state-dir", str(blocker / "state"))
+    one_line_error(result, "cannot create --state-dir")
+
+
+@pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
+def test_a_handler_that_fails_its_init(tmp_path, runtime):
+    result = serve(
+        "--port", "0", "--state-dir", str(tmp_path), "--runtime", runtime, "--route", "x=no_such_module.f"
+    )
+    one_line_error(result, f"the {runtime} runtime cannot start", "no_such_module")
+
+
+def test_unknown_flag_and_bad_value_are_one_line(tmp_path):
+    one_line_error(serve("--no-such-flag"), "unrecognized arguments: --no-such-flag")
+    one_line_error(serve("--fault-seed", "x"), "--fault-seed")
