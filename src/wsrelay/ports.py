@@ -1,8 +1,8 @@
 """The two ports the relay logic runs over, and the values that cross them.
 
 - `Store`: the per-guid channel (subscribers, publishers, the stored result, the ack), one
-  linearizable record per guid (see docs/storage.md). Adapters: `wsrelay.stores.sqlite`,
-  `wsrelay.stores.dynamodb`.
+  linearizable record per guid (see docs/storage.md). Adapters: `wsrelay.stores.dynamodb`,
+  `wsrelay.stores.sqlite_shared`, `wsrelay.stores.sqlite_owned`.
 - `Outbound`: post a frame to connections. Adapters: `wsrelay.outbound.management_api`
   (API Gateway's Management API over HTTPS) and the local gateway's own connections.
 
