@@ -36,7 +36,7 @@ def dynamodb_client(moto_endpoint: str):
 
 @pytest.fixture
 def table(dynamodb_client) -> str:
-    """A fresh table with today's schema, including the legacy SubscriptionIndex."""
+    """A fresh table with the legacy Node relay's schema, including the legacy SubscriptionIndex."""
     name = f"events-{uuid.uuid4().hex[:12]}"
     create_table(dynamodb_client, name, legacy_index=True)
     return name

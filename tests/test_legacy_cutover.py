@@ -1,5 +1,5 @@
 """Cutover compatibility (WSRELAY_LEGACY_SUBSCRIPTIONS=true), tested both ways on moto's server:
-today's items are found by wsrelay, and wsrelay's writes are found by today's lookups."""
+the legacy relay's items are found by wsrelay, and wsrelay's writes are found by the legacy relay's lookups."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pytest
 from wsrelay.stores.dynamodb import LEGACY_INDEX, DynamoDBStore
 
 
-def todays_subscribe(client, table, connection_id, guid):
-    """What today's Node sendmessage writes on `subscribe: <guid>`."""
+def legacy_subscribe(client, table, connection_id, guid):
+    """What the legacy Node relay's sendmessage writes on `subscribe: <guid>`."""
     client.put_item(
         TableName=table,
         Item={"connectionId": {"S": f"{connection_id}#{guid}"}, "subscription": {"S": guid}},
     )
 
 
-def todays_publish(client, table, connection_id, guid):
-    """What today's code writes on each publish (the ack route)."""
+def legacy_publish(client, table, connection_id, guid):
+    """What the legacy Node relay writes on each publish (the ack route)."""
     client.put_item(
         TableName=table,
         Item={
@@ -30,7 +30,7 @@ def todays_publish(client, table, connection_id, guid):
     )
 
 
-def todays_subscribers(client, table, guid):
+def legacy_subscribers(client, table, guid):
     """Today's subscriber lookup: a Query on the SubscriptionIndex GSI."""
     items = client.query(
         TableName=table,
@@ -41,7 +41,7 @@ def todays_subscribers(client, table, guid):
     return {item["connectionId"]["S"].split("#", 1)[0] for item in items}
 
 
-def todays_sender(client, table, guid):
+def legacy_sender(client, table, guid):
     item = client.get_item(TableName=table, Key={"connectionId": {"S": f"guid-sender#{guid}"}})
     return item.get("Item", {}).get("senderConnectionId", {}).get("S")
 
@@ -51,28 +51,28 @@ def legacy_store(dynamodb_client, table):
     return DynamoDBStore(dynamodb_client, table, 600, legacy=True)
 
 
-def test_switch_to_wsrelay_finds_todays_subscription(dynamodb_client, table, legacy_store):
-    todays_subscribe(dynamodb_client, table, "ROUTER=", "job-old")
+def test_switch_to_wsrelay_finds_legacy_subscription(dynamodb_client, table, legacy_store):
+    legacy_subscribe(dynamodb_client, table, "ROUTER=", "job-old")
     published = legacy_store.publish("job-old", "WORKER=", '{"guid":"job-old"}', time.time())
     assert published.subscribers == {"ROUTER="}
 
 
-def test_switch_to_wsrelay_routes_acks_of_todays_publishes(dynamodb_client, table, legacy_store):
-    todays_publish(dynamodb_client, table, "WORKER=", "job-old")
+def test_switch_to_wsrelay_routes_acks_of_legacy_publishes(dynamodb_client, table, legacy_store):
+    legacy_publish(dynamodb_client, table, "WORKER=", "job-old")
     channel = legacy_store.ack("job-old", "ROUTER=", time.time())
     assert channel is not None and channel.publishers == {"WORKER="}
 
 
-def test_rollback_todays_code_finds_wsrelay_subscriptions(dynamodb_client, table, legacy_store):
+def test_rollback_legacy_code_finds_wsrelay_subscriptions(dynamodb_client, table, legacy_store):
     legacy_store.subscribe("job-new", "ROUTER=", time.time())
-    assert todays_subscribers(dynamodb_client, table, "job-new") == {"ROUTER="}
+    assert legacy_subscribers(dynamodb_client, table, "job-new") == {"ROUTER="}
     legacy_store.unsubscribe("job-new", "ROUTER=", time.time())
-    assert todays_subscribers(dynamodb_client, table, "job-new") == set()
+    assert legacy_subscribers(dynamodb_client, table, "job-new") == set()
 
 
-def test_rollback_todays_code_routes_acks_of_wsrelay_publishes(dynamodb_client, table, legacy_store):
+def test_rollback_legacy_code_routes_acks_of_wsrelay_publishes(dynamodb_client, table, legacy_store):
     legacy_store.publish("job-new", "WORKER=", "{}", time.time())
-    assert todays_sender(dynamodb_client, table, "job-new") == "WORKER="
+    assert legacy_sender(dynamodb_client, table, "job-new") == "WORKER="
 
 
 def test_legacy_items_carry_a_ttl(dynamodb_client, table, legacy_store):
@@ -85,13 +85,13 @@ def test_off_by_default_writes_nothing_old(dynamodb_client, table):
     store = DynamoDBStore(dynamodb_client, table, 600)
     store.subscribe("job-x", "R=", time.time())
     store.publish("job-x", "W=", "{}", time.time())
-    assert todays_subscribers(dynamodb_client, table, "job-x") == set()
-    assert todays_sender(dynamodb_client, table, "job-x") is None
-    todays_subscribe(dynamodb_client, table, "OLD=", "job-y")
+    assert legacy_subscribers(dynamodb_client, table, "job-x") == set()
+    assert legacy_sender(dynamodb_client, table, "job-x") is None
+    legacy_subscribe(dynamodb_client, table, "OLD=", "job-y")
     assert store.publish("job-y", "W=", "{}", time.time()).subscribers == frozenset()
 
 
-def test_handlers_in_legacy_mode_relay_to_a_todays_subscriber(
+def test_handlers_in_legacy_mode_relay_to_a_legacy_subscriber(
     build_functions, moto_endpoint, table, management_api, dynamodb_client
 ):
     handlers = build_functions(
@@ -101,7 +101,7 @@ def test_handlers_in_legacy_mode_relay_to_a_todays_subscriber(
         WSRELAY_MANAGEMENT_ENDPOINT=management_api.endpoint,
         WSRELAY_LEGACY_SUBSCRIPTIONS="true",
     )
-    todays_subscribe(dynamodb_client, table, "ROUTER=", "job-h")
+    legacy_subscribe(dynamodb_client, table, "ROUTER=", "job-h")
     event = {
         "requestContext": {"connectionId": "WORKER=", "routeKey": "$default"},
         "body": '{"guid":"job-h"}',

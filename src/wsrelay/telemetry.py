@@ -7,8 +7,8 @@ metric). CloudWatch extracts the metrics from the log line; nothing else is call
 
 Written by hand instead of with aws-lambda-powertools' Metrics: powertools keeps metrics in
 state shared by every instance of the process, which mixes concurrent invocations when the
-local gateway runs handlers on a thread pool, and its import adds ~55 ms to every LMI process
-start. This module is short and per-invocation by construction.
+local gateway runs handlers on a thread pool, and its import adds to every LMI process start
+(docs/benchmarks.md). This module is short and per-invocation by construction.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def invocation_line(
     Composed from parts rather than with ``json.dumps`` of a dict: the same JSON at a fraction of
     the cost, which matters when the local gateway runs thousands of invocations a second.
     Strings go through json's own escaping; metric names are fixed identifiers; milliseconds
-    are written with 3 decimals (``1.200``: the same number, ~3x cheaper than ``repr(round())``).
+    are written with 3 decimals (``1.200``: the same number, cheaper than ``repr(round())``).
     """
     line = (
         f'{{"level":{_quote(level)},"timestamp":{timestamp_ms},"service":{_quote(service)},'

@@ -6,9 +6,9 @@ when there is one::
 
     17:18:59 $default     U7Duvk/o/CT3HSg= 200 0.2ms
 
-Lines are collected and written every 0.1 s: a ``print(..., flush=True)`` per invocation (a
-write system call each, and a ``strftime``) cost the gateway ~12 us per invocation, a fifth
-of its time under load. The time stamp is formatted once per second.
+Lines are collected and written every 0.1 s, and the time stamp is formatted once per second:
+a ``print(..., flush=True)`` per invocation (a write system call each, and a ``strftime``) is a
+large share of the gateway's time under load (docs/benchmarks.md).
 """
 
 from __future__ import annotations

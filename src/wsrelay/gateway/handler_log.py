@@ -1,7 +1,7 @@
 """The handlers' log file, ``STATE_DIR/handlers.log``: the local CloudWatch Logs, kept bounded.
 
 Every invocation writes one JSON line (with its EMF metrics); a load test against the in-process
-runtime writes ~7 MB of them a second. Past ``max_bytes`` the file is rotated to
+runtime writes megabytes of them a second. Past ``max_bytes`` the file is rotated to
 ``handlers.log.1`` (replacing the previous one), so the state directory holds at most twice
 ``max_bytes`` of logs; ``max_bytes=0`` never rotates.
 

@@ -139,7 +139,7 @@ class WebSocketSide:
         """Close the connection at its idle or max-duration deadline (re-armed until then).
 
         A timer per connection instead of a timeout per read: `asyncio.wait_for` around every
-        read costs far more CPU.
+        read costs the gateway CPU on every frame (docs/benchmarks.md).
         """
         now = time.time()
         deadline = min(
