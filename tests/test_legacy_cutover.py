@@ -1,5 +1,6 @@
 """Cutover compatibility (WSRELAY_LEGACY_SUBSCRIPTIONS=true), tested both ways on moto's server:
-the legacy relay's items are found by wsrelay, and wsrelay's writes are found by the legacy relay's lookups."""
+the legacy relay's items are found by wsrelay, and wsrelay's writes are found by the legacy
+relay's lookups."""
 
 from __future__ import annotations
 

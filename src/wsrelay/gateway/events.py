@@ -1,9 +1,10 @@
 """API Gateway WebSocket proxy events, built the way API Gateway builds them.
 
-Used by the local gateway to invoke the handlers and by tests. Shapes follow docs/aws-facts.md ("Lambda proxy event") and
-aws-lambda-powertools' ``APIGatewayWebSocket{Connect,Message,Disconnect}EventModel``: connection,
-request and message ids are 16-character base64 strings like AWS's (``L0SM9cOFvHcCIhw=``),
-``connectedAt`` is fixed per connection, ``$connect`` and ``$disconnect`` carry headers.
+Used by the local gateway to invoke the handlers and by tests. Shapes follow docs/aws-facts.md
+("Lambda proxy event") and aws-lambda-powertools'
+``APIGatewayWebSocket{Connect,Message,Disconnect}EventModel``: connection, request and message
+ids are 16-character base64 strings like AWS's (``L0SM9cOFvHcCIhw=``), ``connectedAt`` is fixed
+per connection, ``$connect`` and ``$disconnect`` carry headers.
 """
 
 from __future__ import annotations
