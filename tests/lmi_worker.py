@@ -1,32 +1,38 @@
-"""Runs in the child processes of test_lmi_processes (one process = one LMI request process)."""
+"""Runs in the child processes of test_lmi_processes (one process = one LMI request process).
+
+`init` is the Lambda init of one process: the relay's functions built from that process's
+environment (as `wsrelay.handlers` builds them at import), without writing ``os.environ``."""
 
 from __future__ import annotations
 
 import os
+import time
+
+from wsrelay.functions import RelayFunctions
+from wsrelay.wiring import from_environment
+
+_functions: RelayFunctions | None = None
 
 
 def init(env: dict[str, str]) -> None:
-    os.environ.update(env)
-    import wsrelay.handlers  # noqa: F401  - the per-process init, as LMI runs it
+    global _functions
+    _functions = from_environment({**os.environ, **env})
 
 
 def invoke(route: str, connection_id: str, body: str | None) -> tuple[int, int]:
-    import wsrelay.handlers as handlers
-
+    assert _functions is not None
     event = {
         "requestContext": {"connectionId": connection_id, "routeKey": route, "requestId": "r"},
         "body": body,
         "isBase64Encoded": False,
     }
-    fn = {"$connect": handlers.onconnect, "$disconnect": handlers.ondisconnect}.get(
-        route, handlers.sendmessage
+    fn = {"$connect": _functions.onconnect, "$disconnect": _functions.ondisconnect}.get(
+        route, _functions.sendmessage
     )
     return fn(event, None)["statusCode"], os.getpid()
 
 
 def warm(seconds: float) -> int:
     """Keep this process busy so the pool starts all its processes."""
-    import time
-
     time.sleep(seconds)
     return os.getpid()
