@@ -24,6 +24,8 @@ from wsrelay.client.errors import PublishFailed, RelayClientError
 from wsrelay.client.link import Link, LinkedClient
 from wsrelay.client.s3 import ResultBucket, light_message
 
+_LOST = object()  # what a send's future holds when its connection was lost before the ack
+
 
 class ResultTooLarge(PublishFailed):
     """A result over the offload threshold with no S3 configured: the relay cannot carry it."""
@@ -61,8 +63,8 @@ class Publisher(LinkedClient):
     def __init__(self, config: PublisherConfig) -> None:
         self.config = config
         self.stats = PublisherStats()
-        self._link = Link(config, self._on_frame, give_up=True)
-        self._pending: dict[str, asyncio.Future[tuple[str, float]]] = {}
+        self._link = Link(config, self._on_frame, on_lost=self._on_lost, give_up=True)
+        self._pending: dict[str, asyncio.Future[tuple[str, float] | object]] = {}
         self._bucket = ResultBucket(config.s3) if config.s3 is not None else None
 
     @property
@@ -81,13 +83,10 @@ class Publisher(LinkedClient):
         via_s3 = len(text) > self.config.offload_threshold
         if via_s3:
             text = await self._offload(guid, text, body)
-        future: asyncio.Future[tuple[str, float]] = asyncio.get_running_loop().create_future()
-        self._pending[guid] = future
         try:
-            sends = await self._send_until_acked(guid, text, future)
+            sends, (acknowledged_by, received_at) = await self._send_until_acked(guid, text)
         finally:
             del self._pending[guid]
-        acknowledged_by, received_at = future.result()
         return Ack(guid, acknowledged_by, received_at, sends, via_s3)
 
     async def _offload(self, guid: str, text: str, body: dict[str, Any]) -> str:
@@ -102,29 +101,41 @@ class Publisher(LinkedClient):
         self.stats.s3_writes += 1
         return json.dumps(light_message(guid, guid, body), separators=(",", ":"))
 
-    async def _send_until_acked(self, guid: str, text: str, acked: asyncio.Future[tuple[str, float]]) -> int:
+    async def _send_until_acked(self, guid: str, text: str) -> tuple[int, tuple[str, float]]:
         sends = timeouts = 0
         cfg = self.config
+        loop = asyncio.get_running_loop()
         while True:
+            # One future per send: the ack resolves it, and so does the loss of the connection.
+            answer: asyncio.Future[tuple[str, float] | object] = loop.create_future()
+            self._pending[guid] = answer
             try:
-                generation = await self._link.wait_connected()
+                await self._link.wait_connected()
             except RelayClientError as error:
                 raise PublishFailed(guid, sends, str(error)) from error
             if not await self._link.send(text):
                 continue  # the connection died under us: wait for the next one
             sends += 1
-            lost = self._link.lost(generation)
-            either: list[asyncio.Future[Any]] = [acked, lost]
-            await asyncio.wait(either, timeout=cfg.ack_timeout_s, return_when=asyncio.FIRST_COMPLETED)
-            if acked.done():
-                return sends
-            if lost.done():
+            try:
+                async with asyncio.timeout(cfg.ack_timeout_s):
+                    outcome = await answer
+            except TimeoutError:
+                timeouts += 1
+                if timeouts > cfg.max_resends:
+                    raise PublishFailed(
+                        guid, sends, f"no ack within {cfg.ack_timeout_s:g} s of each send"
+                    ) from None
+                self.stats.resends += 1
+                continue
+            if outcome is _LOST:
                 self.stats.reconnect_resends += 1
                 continue
-            timeouts += 1
-            if timeouts > cfg.max_resends:
-                raise PublishFailed(guid, sends, f"no ack within {cfg.ack_timeout_s:g} s of each send")
-            self.stats.resends += 1
+            return sends, outcome  # type: ignore[return-value]
+
+    def _on_lost(self) -> None:
+        for answer in self._pending.values():
+            if not answer.done():
+                answer.set_result(_LOST)
 
     async def _on_frame(self, text: str) -> None:
         if not text.startswith("{"):

@@ -99,7 +99,8 @@ class Subscriber(LinkedClient):
         if future is None:
             raise ValueError(f"{guid} is not subscribed")
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(future)
         except TimeoutError:
             await self.unsubscribe(guid)
             raise ResultTimeout(guid, timeout) from None
@@ -183,14 +184,12 @@ class Subscriber(LinkedClient):
         acks.append((now, guid))
         while acks and now - acks[0][0] > self.config.ack_replay_s:
             acks.popleft()
-        if await self._link.send(protocol.ACK_PREFIX + guid):
-            await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
+        await self._link.send_all([protocol.ACK_PREFIX + guid, protocol.UNSUBSCRIBE_PREFIX + guid])
 
     async def _on_duplicate(self, guid: str) -> None:
         self.stats.duplicates += 1
         if guid in self._completed:
-            await self._link.send(protocol.ACK_PREFIX + guid)
-            await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
+            await self._link.send_all([protocol.ACK_PREFIX + guid, protocol.UNSUBSCRIBE_PREFIX + guid])
 
     # -- reconnects -----------------------------------------------------------------------------
 
@@ -201,9 +200,14 @@ class Subscriber(LinkedClient):
 
     async def _on_reconnected(self) -> None:
         replay, self._replay = self._replay, []
-        for guid in replay:
-            self.stats.acks_replayed += 1
-            await self._link.send(protocol.ACK_PREFIX + guid)
-            await self._link.send(protocol.UNSUBSCRIBE_PREFIX + guid)
-        for guid in [guid for guid, future in self._waiters.items() if not future.done()]:
-            await self._link.send(protocol.SUBSCRIBE_PREFIX + guid)
+        self.stats.acks_replayed += len(replay)
+        frames = [
+            frame
+            for guid in replay
+            for frame in (protocol.ACK_PREFIX + guid, protocol.UNSUBSCRIBE_PREFIX + guid)
+        ]
+        frames += [
+            protocol.SUBSCRIBE_PREFIX + guid for guid, future in self._waiters.items() if not future.done()
+        ]
+        if frames:
+            await self._link.send_all(frames)

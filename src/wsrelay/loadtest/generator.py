@@ -36,6 +36,7 @@ from wsrelay.loadtest.tally import Tally
 
 START_LEAD_S = 0.05  # the first job is due this long after the schedule is laid
 TICK_S = 0.25
+SCHEDULE_WINDOW_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Generator:
         """
         spec = self.spec
         await self._connect()
-        started_wall = time.time()
+        started_wall, started_cpu = time.time(), time.process_time()
         ticker = asyncio.create_task(self._ticker())
         try:
             if spec.rate is not None:
@@ -94,6 +95,7 @@ class Generator:
             if self.tick is not None:
                 self.tick(self.tally)
             await self._close()
+        self.tally.cpu_s = time.process_time() - started_cpu
         return build_report(spec, self.tally, self.routers, self.workers, started_wall, time.time())
 
     async def _connect(self) -> None:
@@ -125,18 +127,26 @@ class Generator:
 
     async def _open_loop(self, rate: float) -> None:
         spec = self.spec
-        start = time.monotonic() + START_LEAD_S + spec.phase_s
+        loop = asyncio.get_running_loop()
+        start = loop.time() + START_LEAD_S + spec.phase_s
         self.deadline = start + spec.duration_s + spec.enqueue_delay_s + spec.grace_s
         jobs: set[asyncio.Task[None]] = set()
+
+        def launch(index: int, due: float) -> None:
+            task = loop.create_task(self._job(index, due))
+            jobs.add(task)
+            task.add_done_callback(jobs.discard)
+
+        # Jobs become loop timers a window ahead of time: the loop starts each one when it is due,
+        # with no sleeping coroutine per job between them.
         offsets = arrival_offsets(rate, spec.duration_s, spec.arrivals, spec.seed + spec.process_index)
         for index, offset in enumerate(offsets):
             due = start + offset
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(self._job(index, due))
-            jobs.add(task)
-            task.add_done_callback(jobs.discard)
+            ahead = due - loop.time() - SCHEDULE_WINDOW_S
+            if ahead > 0:
+                await asyncio.sleep(ahead)
+            loop.call_at(due, launch, index, due)
+        await asyncio.sleep(max(0.0, start + spec.duration_s - loop.time()))
         await self._drain(jobs)
 
     async def _closed_loop(self, pairs: int) -> None:

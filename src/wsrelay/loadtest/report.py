@@ -69,6 +69,7 @@ def build_report(
         "corrupted": tally.corrupted,
         "s3_offloaded": tally.s3_offloaded,
         "acks_replayed": sum(router.stats.acks_replayed for router in routers),
+        "generator_cpu_s": round(tally.cpu_s, 3),
     }
     run = {
         "tool": TOOL,
@@ -154,6 +155,7 @@ def merge_reports(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     merged["ended_at"] = max(report.get("ended_at", report["started_at"]) for report in reports)
     for key in COUNTS:
         merged[key] = sum(int(report[key]) for report in reports)
+    merged["generator_cpu_s"] = round(sum(float(report.get("generator_cpu_s", 0.0)) for report in reports), 3)
     for key in SERIES:
         merged[key] = _add_series(report.get(key, {}) for report in reports)
     merged["latency_per_s"] = _merge_latency_series(report.get("latency_per_s", {}) for report in reports)

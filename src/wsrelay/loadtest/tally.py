@@ -32,6 +32,7 @@ class Tally:
     publish_failures: int = 0
     corrupted: int = 0
     s3_offloaded: int = 0
+    cpu_s: float = 0.0  # the generator process's CPU time from the first job to the end
     deliver: Latency = field(default_factory=Latency)
     ack: Latency = field(default_factory=Latency)
     lag: Latency = field(default_factory=Latency)
