@@ -209,9 +209,10 @@ def test_nothing_lost_under_injected_faults(tmp_path):
 # -- failures -------------------------------------------------------------------------------------
 
 
-def test_unreachable_url_stops_at_once_with_one_line(tmp_path):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_unreachable_url_stops_at_once_with_one_line(processes):
     started = time.monotonic()
-    done = loadtest("ws://127.0.0.1:9/local", "--rate", "10", "--duration", "30")
+    done = loadtest("ws://127.0.0.1:9/local", "--rate", "10", "--duration", "30", "--processes", processes)
     assert done.returncode == 2
     assert done.stderr.startswith("wsrelay loadtest: error: cannot connect to ws://127.0.0.1:9/local")
     assert len(done.stderr.splitlines()) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Self
@@ -24,6 +25,7 @@ from wsrelay.client.config import ConnectionConfig
 from wsrelay.client.errors import ClientClosed, ConnectError, RelayClientError
 
 OPEN_ERRORS = (OSError, TimeoutError, WebSocketException)
+_log = logging.getLogger(__name__)
 
 
 class _Connection(ClientConnection):
@@ -203,7 +205,10 @@ class Link:
             try:
                 async for message in ws:
                     text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-                    await self._on_frame(text)
+                    try:
+                        await self._on_frame(text)
+                    except Exception:  # a bug in a handler must not stop the reading
+                        _log.exception("wsrelay.client: handling a frame failed")
             except ConnectionClosed as closed:
                 self.last_error = describe(closed)
             else:

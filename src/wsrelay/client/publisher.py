@@ -24,8 +24,6 @@ from wsrelay.client.errors import PublishFailed, RelayClientError
 from wsrelay.client.link import Link, LinkedClient
 from wsrelay.client.s3 import ResultBucket, light_message
 
-_LOST = object()  # what a send's future holds when its connection was lost before the ack
-
 
 class ResultTooLarge(PublishFailed):
     """A result over the offload threshold with no S3 configured: the relay cannot carry it."""
@@ -64,7 +62,9 @@ class Publisher(LinkedClient):
         self.config = config
         self.stats = PublisherStats()
         self._link = Link(config, self._on_frame, on_lost=self._on_lost, give_up=True)
-        self._pending: dict[str, asyncio.Future[tuple[str, float] | object]] = {}
+        # guid -> the current send's future: (acknowledgedBy, arrival) on the ack, None when the
+        # connection that carried the send was lost first.
+        self._pending: dict[str, asyncio.Future[tuple[str, float] | None]] = {}
         self._bucket = ResultBucket(config.s3) if config.s3 is not None else None
 
     @property
@@ -107,7 +107,7 @@ class Publisher(LinkedClient):
         loop = asyncio.get_running_loop()
         while True:
             # One future per send: the ack resolves it, and so does the loss of the connection.
-            answer: asyncio.Future[tuple[str, float] | object] = loop.create_future()
+            answer: asyncio.Future[tuple[str, float] | None] = loop.create_future()
             self._pending[guid] = answer
             try:
                 await self._link.wait_connected()
@@ -127,15 +127,15 @@ class Publisher(LinkedClient):
                     ) from None
                 self.stats.resends += 1
                 continue
-            if outcome is _LOST:
+            if outcome is None:
                 self.stats.reconnect_resends += 1
                 continue
-            return sends, outcome  # type: ignore[return-value]
+            return sends, outcome
 
     def _on_lost(self) -> None:
         for answer in self._pending.values():
             if not answer.done():
-                answer.set_result(_LOST)
+                answer.set_result(None)
 
     async def _on_frame(self, text: str) -> None:
         if not text.startswith("{"):
