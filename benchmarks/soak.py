@@ -80,7 +80,7 @@ def main() -> None:
                         completed=min(elapsed, args.duration),
                         description=f"RSS {samples[-1][1]:.0f} MiB",
                     )
-                    time.sleep(SAMPLE_S)
+                    time.sleep(min(SAMPLE_S, max(0.5, args.duration / 60)))
         finally:
             server.terminate()
             server.wait(30)
