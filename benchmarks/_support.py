@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: a moto DynamoDB server on loopback, free ports, credentials."""
+"""Helpers shared by the benchmarks: a moto DynamoDB server on loopback, credentials."""
 
 from __future__ import annotations
 
@@ -11,5 +11,4 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-free_port = moto_serial.free_port
 moto_server = moto_serial.running
