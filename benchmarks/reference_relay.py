@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosedError, WebSocketException
 
 from wsrelay.gateway.settings import FRAME_LIMIT, MESSAGE_LIMIT
 
@@ -64,6 +64,8 @@ class Relay:
                 reply = self.receive(ws, frame, joined)
                 if reply is not None:
                     await ws.send(reply)
+        except ConnectionClosedError:
+            pass  # an oversized message or a dropped client ends its connection, not the relay
         finally:
             for guid in joined:
                 self._leave(self.subscribers, guid, ws)

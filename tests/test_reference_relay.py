@@ -26,7 +26,10 @@ def command(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 @contextlib.contextmanager
 def reference() -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), "serve"], stdout=subprocess.PIPE, text=True)
+    """A reference relay process; on exit it must stop cleanly on SIGTERM, having logged nothing."""
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # printed once the port is bound
@@ -35,7 +38,8 @@ def reference() -> Iterator[str]:
         yield match.group(1)
     finally:
         proc.terminate()
-        assert proc.wait(30) == 0  # SIGTERM: a clean stop
+        _, errors = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and errors == ""
 
 
 def run(coro):
