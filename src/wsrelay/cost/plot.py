@@ -55,7 +55,7 @@ def cost_against_traffic(inputs: Inputs, prices: Prices, figures: Measured, path
 
     grid = traffic_grid()
     costs = curves(inputs, prices, figures)
-    fig, ax = plt.subplots(figsize=(10, 6))
+    fig, (ax, diff) = plt.subplots(2, 1, figsize=(10, 9), sharex=True, height_ratios=(3, 2))
     for name, values in costs.items():
         ax.plot(grid, values, label=name, linewidth=1.8)
     for a, b, x, y in break_evens(grid, costs):
@@ -67,15 +67,30 @@ def cost_against_traffic(inputs: Inputs, prices: Prices, figures: Measured, path
             xytext=(6, -18),
             fontsize=7,
         )
-    ax.axvline(inputs.mean_publishes_per_s, color="grey", linestyle=":", label="inputs' mean")
+    # The items every scenario shares (DynamoDB, logs, requests) dominate the totals at high
+    # traffic; the lower panel shows what each deployment adds over all-on-demand.
+    reference = costs.get("ondemand")
+    if reference is not None:
+        for name, values in costs.items():
+            diff.plot(
+                grid, [v - r for v, r in zip(values, reference, strict=True)], label=name, linewidth=1.5
+            )
+        diff.axhline(0, color="black", linewidth=0.8)
+        diff.set_yscale("symlog", linthresh=10)
+        diff.set_ylabel("USD per month above all on demand")
+        diff.grid(True, which="both", alpha=0.3)
+    for axis in (ax, diff):
+        axis.axvline(inputs.mean_publishes_per_s, color="grey", linestyle=":")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("mean results published per second (peak scaled alike)")
+    diff.set_xlabel(
+        f"mean results published per second (peak scaled alike; dotted: {inputs.mean_publishes_per_s:g}/s)"
+    )
     ax.set_ylabel("USD per month")
     ax.set_title(f"wsrelay monthly cost by deployment ({prices.region}, {inputs.instance_type})")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
