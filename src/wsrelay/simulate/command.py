@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from wsrelay.cost.inputs import InputError
 from wsrelay.simulate.config import COMPUTE_MODES, FIELDS, RELAYS, ConfigError, SimConfig
 from wsrelay.simulate.scenarios import NAMES
 
@@ -42,11 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace) -> SimConfig:
+    from wsrelay.cost.inputs import load_toml
     from wsrelay.simulate import config as config_module
 
     values: dict[str, Any] = {}
     if args.config is not None:
-        values.update(config_module.load_toml(args.config))
+        values.update(load_toml(args.config))
     values.update(
         {f.name: getattr(args, f.name) for f in dataclasses.fields(SimConfig) if hasattr(args, f.name)}
     )
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--json {args.json}: is a directory, expected a file")
         if args.plot is not None and args.plot.exists() and not args.plot.is_dir():
             raise ConfigError(f"--plot {args.plot}: is a file, expected a directory")
-    except (ConfigError, PriceError) as error:
+    except (InputError, PriceError) as error:
         print(f"wsrelay simulate: error: {error}", file=sys.stderr)
         return 2
     duration = Scenario(args.scenario, config).duration

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from wsrelay.cost.inputs import InputError
 
 COMPUTE_MODES = ("ondemand", "provisioned", "managed")
 RELAYS = ("legacy", "wsrelay")
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """An input the simulation cannot use; the message names it."""
 
 
@@ -147,16 +147,6 @@ def from_mapping(values: dict[str, Any]) -> SimConfig:
             raise ConfigError(f"{name}: expected an integer, got {value!r}")
         out[name] = int(value) if kind is int else value
     return validate(dataclasses.replace(SimConfig(), **out))
-
-
-def load_toml(path: Path) -> dict[str, Any]:
-    """The key/value table of a TOML file."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
 
 
 def validate(config: SimConfig) -> SimConfig:
