@@ -55,7 +55,7 @@ def _config(args: argparse.Namespace) -> SimConfig:
     return config_module.from_mapping(values)
 
 
-def _cpu_seconds(path: Path | None) -> dict[str, float]:
+def cpu_seconds(path: Path | None) -> dict[str, float]:
     from wsrelay.cost.sizing import load_measured
 
     data = load_measured(path)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = _config(args)
-        cpu = _cpu_seconds(args.measured)
+        cpu = cpu_seconds(args.measured)
         prices = load(config.region)
         prices.instance(config.instance_type)
         if args.json is not None and args.json.is_dir():

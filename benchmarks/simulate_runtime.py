@@ -1,0 +1,49 @@
+"""Wall time of `wsrelay simulate`: the six runs (3 compute modes x 2 relays) of a scenario, in
+one process, against the target of 60 s for a one-hour scenario.
+
+    python benchmarks/simulate_runtime.py [--scenario steady] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from wsrelay.cost.prices import load
+from wsrelay.simulate import model
+from wsrelay.simulate.command import cpu_seconds
+from wsrelay.simulate.config import COMPUTE_MODES, RELAYS, SimConfig
+from wsrelay.simulate.scenarios import NAMES, Scenario
+
+TARGET_S = 60.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scenario", choices=NAMES, default="steady")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    config = SimConfig()
+    cpu = cpu_seconds(None)
+    prices = load(config.region)
+    simulated = Scenario(args.scenario, config).duration
+    total = 0.0
+    jobs = 0
+    for mode in COMPUTE_MODES:
+        for relay in RELAYS:
+            started = time.perf_counter()
+            result = model.run(config, args.scenario, mode, relay, args.seed, cpu, prices)
+            elapsed = time.perf_counter() - started
+            total += elapsed
+            jobs += result.summary["jobs"]
+            print(f"  {mode:<12}{relay:<9}{elapsed:6.2f} s  {result.summary['jobs']} jobs")
+    print(
+        f"{args.scenario}: six runs of {simulated / 60:g} simulated minutes in {total:.1f} s "
+        f"({jobs / total:,.0f} jobs/s simulated; target for a one-hour scenario: < {TARGET_S:g} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
