@@ -75,6 +75,14 @@ def test_lmi_floor_three_instances_and_three_environments_per_function(capsys):
     assert s["lmi-sendmessage"]["items"]["instances"] == pytest.approx(3 * price * 730, abs=0.01)
 
 
+def test_instance_count_and_egress_can_be_given(capsys):
+    s = by_name(run_json(capsys, "--instances", "7", "--egress-gb-month", "1000"))
+    assert s["lmi-all"]["sizing"]["instances"] == 7 and s["lmi-sendmessage"]["sizing"]["instances"] == 7
+    # 3 NAT gateways for 730 h plus 1000 GB processed
+    assert s["lmi-all"]["items"]["nat_egress"] == pytest.approx(3 * 0.045 * 730 + 1000 * 0.045, abs=0.01)
+    assert s["legacy"]["items"]["nat_egress"] == 0
+
+
 def test_savings_plan_discounts_instances_not_the_management_fee(capsys):
     base = by_name(run_json(capsys))["lmi-all"]["items"]
     saved = by_name(run_json(capsys, "--savings-plan", "0.4"))["lmi-all"]["items"]

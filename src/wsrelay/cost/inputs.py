@@ -52,6 +52,7 @@ class Inputs:
     legacy_sendmessage_provisioned: int = 5
     legacy_other_provisioned: int = 1
     instance_type: str = "c8g.large"
+    instances: int = 0
     min_instances: int = 3
     min_environments: int = 3
     managed_memory_mb: int = 2048
@@ -108,6 +109,7 @@ FIELDS: dict[str, str] = {
     "legacy_sendmessage_provisioned": "today's sendmessage provisioned concurrency",
     "legacy_other_provisioned": "today's onconnect/ondisconnect provisioned concurrency",
     "instance_type": "LMI instance type (C, M or R family, .large or bigger)",
+    "instances": "LMI instances to price at least (0: as many as the sizing needs)",
     "min_instances": "instances a capacity provider always runs (AZ resiliency)",
     "min_environments": "execution environments per LMI function at least",
     "managed_memory_mb": "memory of an LMI function (>= 2048, a multiple of memory-gib-per-vcpu GiB)",
@@ -257,7 +259,14 @@ def validate(inputs: Inputs) -> Inputs:
         f"(memory_gib_per_vcpu {i.memory_gib_per_vcpu}), got {i.managed_memory_mb}",
     )
     _check(1 <= i.per_environment_concurrency <= 1600, "per_environment_concurrency must be 1..1600")
-    for name in ("min_instances", "min_environments", "connections", "nat_gateways", "custom_metrics"):
+    for name in (
+        "instances",
+        "min_instances",
+        "min_environments",
+        "connections",
+        "nat_gateways",
+        "custom_metrics",
+    ):
         _check(getattr(i, name) >= 0, f"{name} must be >= 0")
     _check(
         i.min_instances >= 1 and i.min_environments >= 1, "min_instances and min_environments must be >= 1"

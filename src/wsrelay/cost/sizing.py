@@ -124,7 +124,8 @@ def instances_for(inputs: Inputs, instance: Instance, sizings: list[ManagedSizin
     mib = sum(s.environments * s.memory_mib_per_environment for s in sizings)
     usable_vcpu = instance.vcpu - inputs.reserved_vcpu
     usable_mib = instance.memory_gib * 1024 - inputs.reserved_memory_mib
-    return max(inputs.min_instances, math.ceil(max(vcpu / usable_vcpu, mib / usable_mib) - 1e-9))
+    needed = math.ceil(max(vcpu / usable_vcpu, mib / usable_mib) - 1e-9)
+    return max(inputs.min_instances, inputs.instances, needed)
 
 
 def doubling_warnings(profile: tuple[tuple[float, float], ...]) -> list[str]:
