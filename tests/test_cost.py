@@ -194,6 +194,15 @@ def test_bad_config_files(capsys, tmp_path):
     assert "not a measured-figures JSON" in error_line(capsys, "--measured", str(tmp_path / "none.json"))
 
 
+def test_bad_prices_file(capsys, tmp_path):
+    prices_file = tmp_path / "prices.toml"
+    prices_file.write_text('[[price]]\nregion = "us-east-1"\nkey = "nat.hour"\nusd = "cheap"\n')
+    assert "usd is missing or not a number" in error_line(capsys, "--prices", str(prices_file))
+    prices_file.write_text("month_hours = 730\n")
+    assert "no prices for region 'us-east-1'" in error_line(capsys, "--prices", str(prices_file))
+    assert "cannot read prices file" in error_line(capsys, "--prices", str(tmp_path / "none.toml"))
+
+
 def test_toml_config_applies_and_flags_win(capsys, tmp_path):
     config = tmp_path / "inputs.toml"
     config.write_text(

@@ -7,6 +7,7 @@ price of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
@@ -80,8 +81,30 @@ def default_path() -> Path:
 def _field(row: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = row.get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise PriceError(f"{where}: {name} is missing or not a {getattr(kind, '__name__', kind)}")
+        expected = "number" if isinstance(kind, tuple) else kind.__name__
+        raise PriceError(f"{where}: {name} is missing or not a {expected}")
     return value
+
+
+_KINDS: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float)}
+
+
+def _table(
+    data: dict[str, Any], table: str, cls: type, region: str, where: str, regions: set[str]
+) -> list[Any]:
+    """The rows of `table` for `region` as `cls` instances, every field checked for its type."""
+    out = []
+    for i, row in enumerate(data.get(table, [])):
+        at = f"{where} {table} #{i + 1}"
+        regions.add(_field(row, "region", str, at))
+        if row["region"] != region:
+            continue
+        values = {}
+        for f in dataclasses.fields(cls):
+            value = _field(row, f.name, _KINDS[str(f.type)], at)
+            values[f.name] = float(value) if f.type == "float" else value
+        out.append(cls(**values))
+    return out
 
 
 def load(region: str, path: Path | None = None) -> Prices:
@@ -91,37 +114,9 @@ def load(region: str, path: Path | None = None) -> Prices:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise PriceError(f"cannot read prices file {path}: {error}") from None
-    rows: dict[str, PriceRow] = {}
-    instances: dict[str, Instance] = {}
     regions: set[str] = set()
-    for i, row in enumerate(data.get("price", [])):
-        where = f"{path.name} price #{i + 1}"
-        regions.add(_field(row, "region", str, where))
-        if row["region"] != region:
-            continue
-        key = _field(row, "key", str, where)
-        rows[key] = PriceRow(
-            key,
-            float(_field(row, "usd", (int, float), where)),
-            _field(row, "unit", str, where),
-            _field(row, "source", str, where),
-            _field(row, "checked", str, where),
-        )
-    for i, row in enumerate(data.get("instance", [])):
-        where = f"{path.name} instance #{i + 1}"
-        regions.add(_field(row, "region", str, where))
-        if row["region"] != region:
-            continue
-        name = _field(row, "type", str, where)
-        instances[name] = Instance(
-            name,
-            _field(row, "arch", str, where),
-            _field(row, "vcpu", int, where),
-            float(_field(row, "memory_gib", (int, float), where)),
-            float(_field(row, "usd_hour", (int, float), where)),
-            _field(row, "source", str, where),
-            _field(row, "checked", str, where),
-        )
+    rows = {r.key: r for r in _table(data, "price", PriceRow, region, path.name, regions)}
+    instances = {i.type: i for i in _table(data, "instance", Instance, region, path.name, regions)}
     if not rows and not instances:
         have = ", ".join(sorted(regions)) or "none"
         raise PriceError(f"no prices for region {region!r} in {path.name} (have: {have})")
