@@ -224,6 +224,27 @@ def test_outage_fails_every_invocation_in_its_window():
     assert c.admit("publish", 20.0) is not None and c.usage.failures == 2
 
 
+def test_relay_cost_bills_what_each_mode_bills():
+    from wsrelay.simulate.billing import relay_cost
+
+    config = SimConfig()
+    hour = 3600.0
+    managed = compute("managed")
+    managed.finish(0.0)
+    managed.usage.environment_seconds = 3 * hour  # 3 environments all hour
+    # 3 + 2 x 3 environments of 1 vCPU on 2-vCPU c8g.large: 5 instances, the 15% fee, 3 NAT gateways
+    expected = 5 * 0.07975 * 1.15 + 3 * 0.045
+    assert relay_cost(config, managed, PRICES, hour) == pytest.approx(expected, rel=1e-6)
+    provisioned = compute("provisioned")
+    kept = (5 * 0.5 + 2 * 0.125) * hour * 0.0000033334
+    assert relay_cost(config, provisioned, PRICES, hour) == pytest.approx(kept, rel=1e-6)
+    ondemand = compute("ondemand")
+    ondemand.admit("publish", 0.0)
+    assert relay_cost(config, ondemand, PRICES, hour) == pytest.approx(
+        0.2e-6 + ondemand.usage.ondemand_gb_s * 0.0000133334, rel=1e-6
+    )
+
+
 # -- building blocks --------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -36,7 +36,6 @@ class Usage:
     provisioned_used_gb_s: float = 0.0
     environment_seconds: float = 0.0  # LMI: environments x time
     max_environments: int = 0
-    throttle_times: list[float] = field(default_factory=list)
 
 
 class Compute:
@@ -66,7 +65,6 @@ class Compute:
         end = self._admit(op, now)
         if end is None:
             self.usage.throttles += 1
-            self.usage.throttle_times.append(now)
         return end
 
     def _admit(self, op: str, now: float) -> float | None:
