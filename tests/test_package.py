@@ -29,7 +29,10 @@ def test_reproducible_byte_for_byte(built, tmp_path):
 def test_contents_are_lean(built):
     names = zipfile.ZipFile(built).namelist()
     assert "wsrelay/handlers.py" in names and "wsrelay/relay.py" in names
-    assert not any(n.startswith(("boto3/", "botocore/", "wsrelay/gateway/", "wsrelay/tools/")) for n in names)
+    local_only = ("gateway", "tools", "client", "smoke", "loadtest", "cost", "simulate")
+    assert not any(n.startswith(("boto3/", "botocore/")) for n in names)
+    assert not any(n.startswith(tuple(f"wsrelay/{p}/" for p in local_only)) for n in names)
+    assert {n.split("/")[1] for n in names if n.count("/") == 2} == {"stores", "outbound"}
     assert not any(n.endswith((".pyc", ".so")) or "__pycache__" in n for n in names)
     assert names == sorted(names)
 

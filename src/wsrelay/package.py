@@ -1,7 +1,8 @@
 """Build the Lambda deployment package: ``python -m wsrelay.package [--output PATH]``.
 
-The zip holds wsrelay's own code (without the local-only `wsrelay.gateway` and `wsrelay.tools`
-packages) plus every runtime dependency in its requirement closure except what the Lambda
+The zip holds wsrelay's own top-level modules and the subpackages the handlers import
+(`LAMBDA_PACKAGES`: the stores and the outbound; never the local stack, the clients or the
+operator tools) plus every runtime dependency in its requirement closure except what the Lambda
 Python runtime already provides (boto3, botocore and their own dependencies). It is built here
 (x86-64, CPython 3.11) for arm64/python3.13, so only pure-Python files are accepted: a compiled
 extension in the closure is an error, not a silent wrong-architecture package.
@@ -26,7 +27,7 @@ import wsrelay
 RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
-LOCAL_ONLY_PACKAGES = ("gateway", "tools")
+LAMBDA_PACKAGES = ("stores", "outbound")
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -73,7 +74,8 @@ def _own_files() -> Iterator[tuple[str, Path]]:
         relative = path.relative_to(package_dir)
         if path.is_dir() or "__pycache__" in relative.parts:
             continue
-        if relative.parts[0] in LOCAL_ONLY_PACKAGES or path.suffix in EXCLUDED_SUFFIXES:
+        in_subpackage = len(relative.parts) > 1
+        if (in_subpackage and relative.parts[0] not in LAMBDA_PACKAGES) or path.suffix in EXCLUDED_SUFFIXES:
             continue
         yield f"wsrelay/{relative.as_posix()}", path
 
