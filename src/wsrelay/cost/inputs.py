@@ -104,10 +104,12 @@ FIELDS: dict[str, str] = {
     "resend_fraction": "fraction of publishes resent by the worker (ack later than 3 s)",
     "connections": "router and worker WebSocket connections open at once",
     "connection_lifetime_s": "seconds a connection lives (API Gateway closes them at 2 h)",
-    "legacy_sendmessage_memory_mb": "today's sendmessage memory (provisioned and on-demand scenarios)",
-    "legacy_other_memory_mb": "today's onconnect/ondisconnect memory",
-    "legacy_sendmessage_provisioned": "today's sendmessage provisioned concurrency",
-    "legacy_other_provisioned": "today's onconnect/ondisconnect provisioned concurrency",
+    "legacy_sendmessage_memory_mb": (
+        "the legacy deployment's sendmessage memory (provisioned and on-demand scenarios)"
+    ),
+    "legacy_other_memory_mb": "the legacy deployment's onconnect/ondisconnect memory",
+    "legacy_sendmessage_provisioned": "the legacy deployment's sendmessage provisioned concurrency",
+    "legacy_other_provisioned": "the legacy deployment's onconnect/ondisconnect provisioned concurrency",
     "instance_type": "LMI instance type (C, M or R family, .large or bigger)",
     "instances": "LMI instances to price at least (0: as many as the sizing needs)",
     "min_instances": "instances a capacity provider always runs (AZ resiliency)",

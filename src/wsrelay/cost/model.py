@@ -1,6 +1,6 @@
 """The monthly cost of each deployment scenario, split into the items AWS bills.
 
-Scenarios: today's deployment (provisioned concurrency), all three functions on Lambda Managed
+Scenarios: the legacy deployment (provisioned concurrency), all three functions on Lambda Managed
 Instances, only ``sendmessage`` on LMI, everything on demand, and a custom deployment when the
 inputs name one. Every scenario runs wsrelay's handlers and storage design: the traffic, DynamoDB,
 logs and metrics are the same; compute, provisioned concurrency and the VPC's NAT differ.
@@ -79,10 +79,12 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
     }
     managed = Function("managed", i.managed_memory_mb)
     out = [
-        Scenario("legacy", "today: provisioned concurrency", legacy),
+        Scenario("legacy", "legacy: provisioned concurrency", legacy),
         Scenario("lmi-all", "all three functions on LMI", dict.fromkeys(FUNCTIONS, managed)),
         Scenario(
-            "lmi-sendmessage", "sendmessage on LMI, the others as today", {**legacy, "sendmessage": managed}
+            "lmi-sendmessage",
+            "sendmessage on LMI, the others as in the legacy deployment",
+            {**legacy, "sendmessage": managed},
         ),
         Scenario(
             "ondemand",

@@ -12,7 +12,7 @@ from wsrelay.simulate.compute import Compute, LambdaCompute, ManagedCompute
 from wsrelay.simulate.config import SimConfig
 
 # onconnect and ondisconnect beside sendmessage: 1 provisioned environment of 128 MB each
-# (today), or their own minimum environments on LMI.
+# (the legacy deployment), or their own minimum environments on LMI.
 OTHER_FUNCTIONS = 2
 OTHER_MEMORY_GB = 128 / 1024
 

@@ -123,7 +123,7 @@ class LegacySemantics:
             found.hidden_at = min(found.hidden_at, now + lag)
 
     def gone(self, guid: Guid, conn: Conn) -> None:
-        """A 410: today's code deletes nothing on it (the scan on $disconnect does, later)."""
+        """A 410: the legacy Node relay deletes nothing on it (the scan on $disconnect does, later)."""
 
     def visible_subscribers(self, guid: Guid, now: float) -> list[Conn]:
         """Subscribers the index returns at `now`."""
