@@ -12,6 +12,11 @@ workers count), which the machine's noise moves much less than cycles/s.
 Targets on a 2-core machine: inprocess >= 0.5x the reference's cycles/s, p99 <= 3x.
 
     python benchmarks/local_stack.py [--pairs 16] [--seconds 5] [--rounds 3] [--skip-lmi]
+                                     [--compare-src DIR]
+
+``--compare-src DIR`` adds a row: ``wsrelay serve --runtime inprocess`` from another checkout's
+``DIR/src`` (e.g. ``git archive <commit> src | tar -x -C DIR``), measured in the same rounds, so a
+change's cost is read against its predecessor on the same machine minute.
 """
 
 from __future__ import annotations
@@ -59,9 +64,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def started(command: list[str], address: re.Pattern[str]) -> Iterator[Server]:
-    """Run `command` until the block ends; its first stdout line gives the URL (`address`)."""
-    python_path = os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))
+def started(command: list[str], address: re.Pattern[str], source: str | None = None) -> Iterator[Server]:
+    """Run `command` until the block ends; its first stdout line gives the URL (`address`).
+    `source`, when given, is imported ahead of the installed wsrelay."""
+    path = [source, str(BENCHMARKS), os.environ.get("PYTHONPATH")]
+    python_path = os.pathsep.join(filter(None, path))
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": python_path}
     )
@@ -82,10 +89,12 @@ def reference_server() -> contextlib.AbstractContextManager[Server]:
     return started(command, re.compile(r"listening (\S+)"))
 
 
-def wsrelay_server(runtime: str, state_dir: str, *extra: str) -> contextlib.AbstractContextManager[Server]:
+def wsrelay_server(
+    runtime: str, state_dir: str, *extra: str, source: str | None = None
+) -> contextlib.AbstractContextManager[Server]:
     command = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--quiet"]
     command += ["--runtime", runtime, "--state-dir", state_dir, *extra]
-    return started(command, re.compile(r"websocket=(\S+)"))
+    return started(command, re.compile(r"websocket=(\S+)"), source)
 
 
 def measure(server: Server, pairs: int, seconds: float) -> tuple[float, float, float, float]:
@@ -129,9 +138,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=positive(float), default=5.0)
     parser.add_argument("--rounds", type=positive(int), default=3)
     parser.add_argument("--skip-lmi", action="store_true")
+    parser.add_argument("--compare-src", type=Path, metavar="DIR", help="another checkout's root")
     args = parser.parse_args()
+    if args.compare_src is not None and not (args.compare_src / "src" / "wsrelay").is_dir():
+        parser.error(f"--compare-src {args.compare_src}: no src/wsrelay there")
     names = [REFERENCE, "wsrelay inprocess", "gateway only (dict handler)"]
     names += [] if args.skip_lmi else ["wsrelay lmi"]
+    compare = f"wsrelay inprocess ({args.compare_src})" if args.compare_src else None
     samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         servers = {
@@ -143,6 +156,11 @@ def main() -> None:
         }
         if not args.skip_lmi:
             servers[names[3]] = stack.enter_context(wsrelay_server("lmi", f"{tmp}/lmi"))
+        if compare is not None:
+            source = str((args.compare_src / "src").resolve())
+            servers[compare] = stack.enter_context(wsrelay_server("inprocess", f"{tmp}/cmp", source=source))
+            names.append(compare)
+            samples[compare] = []
         # The progress line is redrawn between rounds only: nothing competes with the client.
         with Progress(console=Console(stderr=True), auto_refresh=False, transient=True) as progress:
             task = progress.add_task("warm-up", total=len(names) * (args.rounds + 1))
