@@ -29,18 +29,26 @@ _log = logging.getLogger(__name__)
 
 
 class _Connection(ClientConnection):
-    """websockets' connection, writing the frames of one send in a single socket write.
+    """websockets' connection, writing every frame produced during one pass of the event loop in
+    a single socket write, at the end of that pass.
 
-    `Link.send_all` queues several frames at once (a router's ``ack`` and ``unsubscribe``): one
-    write puts them in one TCP segment, and on loopback or a VM the per-write kernel work is
-    most of what a small frame costs.
+    An idle connection pays one ``call_soon`` per send and nothing else; a busy one (many jobs,
+    a router's ``ack`` + ``unsubscribe``) sends one TCP segment instead of one per frame. On
+    loopback and in a VM the per-write kernel work is most of what a small frame costs.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outgoing: list[bytes] = []
 
     def send_data(self) -> None:
         chunks = self.protocol.data_to_send()
-        if len(chunks) > 1 and all(chunks):
-            self.transport.write(b"".join(chunks))
+        if all(chunks):
+            if not self._outgoing:
+                self.loop.call_soon(self._flush)
+            self._outgoing.extend(chunks)
             return
+        self._flush()  # the end of the stream: what is queued goes first
         for data in chunks:  # as the base class: an empty chunk means "end of stream"
             if data:
                 self.transport.write(data)
@@ -49,6 +57,14 @@ class _Connection(ClientConnection):
                     self.transport.write_eof()
             else:
                 self.transport.close()
+
+    def _flush(self) -> None:
+        if not self._outgoing:
+            return
+        data = b"".join(self._outgoing)
+        self._outgoing.clear()
+        if not self.transport.is_closing():
+            self.transport.write(data)
 
 
 class Link:
