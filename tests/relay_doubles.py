@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from websockets.asyncio.server import ServerConnection, serve
 
 Reply = Callable[[str], list[str]]
+DROP = "<drop the connection without a close frame>"  # a reply that aborts the connection
 
 
 def echo_relay(frame: str) -> list[str]:
@@ -33,7 +34,8 @@ class Scripted:
 
 @contextlib.asynccontextmanager
 async def scripted_server(reply: Reply = lambda _: []) -> AsyncIterator[Scripted]:
-    """Serve on a free port; every frame is recorded, `reply(frame)` goes back on that connection."""
+    """Serve on a free port; every frame is recorded, `reply(frame)` goes back on that connection
+    (`DROP` in the reply aborts the connection there, as API Gateway's 410 does)."""
     state = Scripted("")
 
     async def handler(ws: ServerConnection) -> None:
@@ -42,6 +44,9 @@ async def scripted_server(reply: Reply = lambda _: []) -> AsyncIterator[Scripted
             text = message if isinstance(message, str) else message.decode()
             state.frames.append(text)
             for answer in reply(text):
+                if answer == DROP:
+                    ws.transport.abort()
+                    return
                 await ws.send(answer)
 
     async with serve(handler, "127.0.0.1", 0, compression=None) as server:

@@ -13,7 +13,7 @@ import uuid
 import boto3
 import pytest
 from gateway_support import start
-from relay_doubles import scripted_server
+from relay_doubles import DROP, scripted_server
 from waiting import wait_until_async
 
 from wsrelay.client import (
@@ -263,3 +263,81 @@ def test_backoff_is_full_jitter_capped_and_bounded():
     assert not Backoff().gives_up_after(10**6)
     with pytest.raises(ValueError):
         Backoff(base_s=0)
+
+
+def _result_frame(guid: str) -> str:
+    return json.dumps({"guid": guid, "code": 0})
+
+
+def test_a_result_delivered_again_is_acked_again():
+    # The relay redelivers only unacked results: a second delivery means the first ack was lost.
+    async def scenario():
+        def relay(frame: str) -> list[str]:
+            if frame == "subscribe: twice":
+                return [_result_frame("twice"), _result_frame("twice")]
+            return []
+
+        async with scripted_server(relay) as server:
+            async with Subscriber(SubscriberConfig(server.url)) as sub:
+                await sub.subscribe("twice")
+                result = await sub.wait("twice", 10)
+                await wait_until_async(lambda: server.frames.count("ack: twice") == 2, what="the second ack")
+                return result, sub.stats.duplicates, server.frames
+
+    result, duplicates, frames = run(scenario())
+    assert result.data == {"guid": "twice", "code": 0} and duplicates == 1
+    assert frames == [
+        "subscribe: twice",
+        "ack: twice",
+        "unsubscribe: twice",
+        "ack: twice",
+        "unsubscribe: twice",
+    ]
+
+
+def test_an_ack_written_just_before_the_connection_died_is_sent_again():
+    async def scenario():
+        seen_acks = []
+
+        def relay(frame: str) -> list[str]:
+            if frame == "subscribe: g1":
+                return [_result_frame("g1")]
+            if frame == "ack: g1":
+                seen_acks.append(frame)
+                return [DROP] if len(seen_acks) == 1 else []
+            return []
+
+        async with scripted_server(relay) as server:
+            async with Subscriber(SubscriberConfig(server.url, backoff=FAST)) as sub:
+                await sub.subscribe("g1")
+                await sub.wait("g1", 10)
+                await wait_until_async(lambda: len(seen_acks) == 2, what="the replayed ack")
+                return sub.reconnects, sub.stats.acks_replayed, len(server.headers)
+
+    reconnects, replayed, connections = run(scenario())
+    assert (reconnects, replayed, connections) == (1, 1, 2)
+
+
+def test_a_publish_whose_connection_dies_is_resent_at_once_on_the_new_one():
+    async def scenario():
+        publishes = []
+
+        def relay(frame: str) -> list[str]:
+            if not frame.startswith("{"):
+                return []
+            publishes.append(frame)
+            if len(publishes) == 1:
+                return [DROP]  # the worker's connection dies before the ack
+            return [json.dumps({"type": "ack", "guid": "w1", "acknowledgedBy": "router-1"})]
+
+        async with scripted_server(relay) as server:
+            # An ack timeout far longer than the test: only the reconnect can trigger the resend.
+            config = PublisherConfig(server.url, backoff=FAST, ack_timeout_s=60)
+            async with Publisher(config) as pub:
+                ack = await pub.publish("w1", {"code": 0})
+                return ack, pub.stats, publishes
+
+    ack, stats, publishes = run(scenario())
+    assert ack.acknowledged_by == "router-1" and ack.sends == 2
+    assert stats.reconnect_resends == 1 and stats.resends == 0
+    assert publishes[0] == publishes[1]  # the same JSON, byte for byte

@@ -16,7 +16,7 @@ from relay_doubles import echo_relay, scripted_server
 
 from wsrelay.cli import main
 
-STEPS = 11
+STEPS = 12
 
 
 def smoke(*args: str) -> subprocess.CompletedProcess[str]:

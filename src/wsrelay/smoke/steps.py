@@ -177,6 +177,22 @@ class Smoke:
         await router.absent(_mentions(guid), self.quiet_window, "the resent result")
         return f"acked at once by {json.loads(frame).get('acknowledgedBy')}, not relayed again"
 
+    async def late_ack_to_every_publisher(self) -> str:
+        router, worker = self.pair()
+        guid = self.guid("resent")
+        raw = _result(guid, "resent")
+        await worker.send(raw)
+        await self.pong(worker)
+        resender = await self.open()  # the worker reconnected and resends before any ack
+        await resender.send(raw)
+        await self.pong(resender)
+        await router.send(f"subscribe: {guid}")
+        await router.expect(_equals(raw), self.left(), "the stored result on subscribe")
+        await router.send(f"ack: {guid}")
+        await worker.expect(_is_ack(guid), self.left(), "the ack on the first publisher's connection")
+        await resender.expect(_is_ack(guid), self.left(), "the ack on the resending connection")
+        return "both publisher connections got the ack"
+
     async def malformed(self) -> str:
         router, _ = self.pair()
         checks = [
@@ -231,6 +247,7 @@ def steps(smoke: Smoke) -> list[tuple[str, Callable[[], Awaitable[str]]]]:
         ("unsubscribe stops delivery", smoke.unsubscribe),
         ("published before subscribe: delivered on subscribe", smoke.late_subscriber),
         ("resend after the ack is acked at once", smoke.resend_after_ack),
+        ("a late ack reaches every publisher, also a resend's", smoke.late_ack_to_every_publisher),
         ("malformed input answered with error:", smoke.malformed),
         ("oversized message answered with error: or 1009", smoke.oversized),
         ("a new connection works after bad input", smoke.new_connection),
