@@ -341,3 +341,16 @@ def test_a_publish_whose_connection_dies_is_resent_at_once_on_the_new_one():
     assert ack.acknowledged_by == "router-1" and ack.sends == 2
     assert stats.reconnect_resends == 1 and stats.resends == 0
     assert publishes[0] == publishes[1]  # the same JSON, byte for byte
+
+
+def test_closing_the_publisher_fails_a_pending_publish_at_once():
+    async def scenario():
+        async with scripted_server() as server:  # a relay that never acks
+            pub = await Publisher(PublisherConfig(server.url, ack_timeout_s=60)).start()
+            publishing = asyncio.create_task(pub.publish("never-acked", {"code": 0}))
+            await wait_until_async(lambda: server.frames, what="the publish to arrive")
+            await pub.close()
+            with pytest.raises(PublishFailed, match="the client was closed"):
+                await asyncio.wait_for(publishing, 10)  # not the 60 s ack timeout
+
+    run(scenario())

@@ -111,9 +111,12 @@ class Link:
         self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._keep_alive())]
 
     async def close(self) -> None:
-        """Close the connection and stop reconnecting."""
+        """Close the connection and stop reconnecting; whoever waits for it learns at once."""
         self._closing = True
+        self._connected.clear()
         self._fail(ClientClosed("the client was closed"))
+        if self._on_lost is not None:
+            self._on_lost()
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(*OPEN_ERRORS):
