@@ -115,9 +115,7 @@ class Generator:
 
     async def _close(self) -> None:
         clients: list[Subscriber | Publisher] = [*self.routers, *self.workers]
-        for client in clients:
-            with contextlib.suppress(Exception):
-                await client.close()
+        await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
 
     async def _ticker(self) -> None:
         while True:
