@@ -142,7 +142,9 @@ class Smoke:
         router, worker = self.pair()
         guid = self.guid("unsub")
         raw = _result(guid, "unsubscribed")
+        # A pong between the two: API Gateway may run one connection's messages concurrently.
         await router.send(f"subscribe: {guid}")
+        await self.pong(router)
         await router.send(f"unsubscribe: {guid}")
         await self.pong(router)
         await worker.send(raw)
