@@ -194,6 +194,23 @@ def test_bad_config_files(capsys, tmp_path):
     assert "not a measured-figures JSON" in error_line(capsys, "--measured", str(tmp_path / "none.json"))
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('result_sizes = [[1000, "a"]]\n', "result_sizes: expected a list of [x, y] pairs of numbers"),
+        ("profile = [[0, 1, 2]]\n", "profile: expected a list of [x, y] pairs"),
+        ('[functions.sendmessage]\ncompute = "managed"\nmemory_mb = "big"\n', "memory_mb and provisioned"),
+        ('[functions.sendmessage]\ncompute = "managed"\nmemory_mb = 2048\nsize = 1\n', "expected keys"),
+        ('[functions.sendmessage]\ncompute = "managed"\nmemory_mb = 3072\n', "a multiple of 2048"),
+        ("functions = 3\n", "functions: expected a table"),
+    ],
+)
+def test_badly_typed_config_values_are_one_line(capsys, tmp_path, text, says):
+    config = tmp_path / "inputs.toml"
+    config.write_text(text)
+    assert says in error_line(capsys, "--config", str(config))
+
+
 def test_bad_prices_file(capsys, tmp_path):
     prices_file = tmp_path / "prices.toml"
     prices_file.write_text('[[price]]\nregion = "us-east-1"\nkey = "nat.hour"\nusd = "cheap"\n')

@@ -245,6 +245,34 @@ def test_relay_cost_bills_what_each_mode_bills():
     )
 
 
+def test_relay_cost_counts_instances_by_memory_when_memory_binds():
+    from wsrelay.simulate.billing import relay_cost
+
+    # 4096 MB at 4 GiB per vCPU: 1 vCPU and 4 GiB per environment, so a c8g.large (2 vCPU, 4 GiB)
+    # holds one; 3 + 2 x 3 environments need 9 instances, not the 5 their vCPUs alone would
+    config = SimConfig(managed_memory_mb=4096, memory_gib_per_vcpu=4)
+    managed = compute_modes.make("managed", simpy.Environment(), config, CPU)
+    managed.finish(0.0)
+    managed.usage.environment_seconds = 3 * 3600.0
+    expected = 9 * 0.07975 * 1.15 + 3 * 0.045
+    assert relay_cost(config, managed, PRICES, 3600.0) == pytest.approx(expected, rel=1e-6)
+
+
+def test_parsing_the_command_line_loads_neither_simpy_nor_matplotlib():
+    code = (
+        "import sys\n"
+        "from wsrelay.cli import main\n"
+        "for argv in (['--help'], ['simulate', '--help'], ['cost', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'simpy', 'matplotlib'}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
 # -- building blocks --------------------------------------------------------------------------
 
 

@@ -174,10 +174,12 @@ def _coerce(name: str, value: Any) -> Any:
     if name in ("profile", "result_sizes"):
         if isinstance(value, str):
             pairs = parse_pairs(value, name)
-        elif isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 for p in value):
+        elif isinstance(value, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(_is_number(x) for x in p) for p in value
+        ):
             pairs = tuple((float(a), float(b)) for a, b in value)
         else:
-            raise InputError(f"{name}: expected a list of [x, y] pairs")
+            raise InputError(f"{name}: expected a list of [x, y] pairs of numbers")
         return tuple((int(a), b) for a, b in pairs) if name == "result_sizes" else pairs
     if name == "functions":
         if not isinstance(value, dict):
@@ -188,8 +190,17 @@ def _coerce(name: str, value: Any) -> Any:
                 raise InputError(f"functions.{fn}: unknown function (one of {', '.join(FUNCTIONS)})")
             try:
                 out[fn] = Function(**spec)
-            except TypeError as error:
-                raise InputError(f"functions.{fn}: {error}") from None
+            except TypeError:
+                raise InputError(
+                    f"functions.{fn}: expected keys compute, memory_mb and optionally provisioned"
+                ) from None
+            if not isinstance(out[fn].compute, str) or not all(
+                isinstance(n, int) and not isinstance(n, bool)
+                for n in (out[fn].memory_mb, out[fn].provisioned)
+            ):
+                raise InputError(
+                    f"functions.{fn}: compute must be a string, memory_mb and provisioned integers"
+                )
         return out
     kind = type(default.default) if default.default is not None else float
     if kind is bool:
@@ -205,6 +216,10 @@ def _coerce(name: str, value: Any) -> Any:
     if kind is int and value != int(value):
         raise InputError(f"{name}: expected an integer, got {value!r}")
     return int(value) if kind is int else float(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def from_mapping(values: dict[str, Any], base: Inputs | None = None) -> Inputs:
@@ -281,7 +296,12 @@ def validate(inputs: Inputs) -> Inputs:
             f"functions.{name}: compute must be one of {', '.join(COMPUTE_MODES)}",
         )
         if fn.compute == "managed":
-            _check(fn.memory_mb >= 2048, f"functions.{name}: a managed function needs >= 2048 MB")
+            step = i.memory_gib_per_vcpu * 1024
+            _check(
+                fn.memory_mb >= 2048 and fn.memory_mb % step == 0,
+                f"functions.{name}: a managed function needs >= 2048 MB, a multiple of {step} "
+                f"(memory_gib_per_vcpu {i.memory_gib_per_vcpu}), got {fn.memory_mb}",
+            )
         else:
             _check(128 <= fn.memory_mb <= 10240, f"functions.{name}: memory must be 128..10240 MB")
         _check(fn.provisioned >= 0, f"functions.{name}: provisioned must be >= 0")

@@ -27,7 +27,10 @@ def relay_cost(config: SimConfig, compute: Compute, prices: Prices, seconds: flo
         instance = prices.instance(config.instance_type)
         mean_envs = usage.environment_seconds / seconds if seconds else 0.0
         envs = mean_envs + OTHER_FUNCTIONS * config.lmi_min_environments
-        instances = max(3, math.ceil(envs * compute.vcpu_per_env / instance.vcpu - 1e-9))
+        # an instance holds environments until its vCPUs or its memory run out, whichever first
+        by_vcpu = envs * compute.vcpu_per_env / instance.vcpu
+        by_memory = envs * config.managed_memory_mb / (instance.memory_gib * 1024)
+        instances = max(3, math.ceil(max(by_vcpu, by_memory) - 1e-9))
         cost += instances * instance.usd_hour * hours * (1 + prices["lmi.management_fee"])
         cost += config.nat_gateways * prices["nat.hour"] * hours
         return cost

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from wsrelay.simulate.compute import Compute
 from wsrelay.simulate.config import SimConfig
 from wsrelay.simulate.timers import at
+
+if TYPE_CHECKING:  # the command imports NAMES to parse its flags: keep simpy off that path
+    from wsrelay.simulate.compute import Compute
 
 DURATIONS_S = {"steady": 3600.0, "spike": 1800.0, "outage": 3600.0, "az-loss": 3600.0}
 NAMES = tuple(DURATIONS_S)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import simpy
+if TYPE_CHECKING:  # only annotations: importing this module must not load simpy
+    import simpy
 
 T = TypeVar("T")
 
