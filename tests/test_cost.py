@@ -298,3 +298,18 @@ def test_command_line_exit_status_and_single_line():
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "cheapest eligible" in proc.stderr
+
+
+def test_parsing_the_command_line_loads_neither_simpy_nor_matplotlib():
+    code = (
+        "import sys\n"
+        "from wsrelay.cli import main\n"
+        "for argv in (['--help'], ['simulate', '--help'], ['cost', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'simpy', 'matplotlib'}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

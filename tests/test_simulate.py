@@ -258,21 +258,6 @@ def test_relay_cost_counts_instances_by_memory_when_memory_binds():
     assert relay_cost(config, managed, PRICES, 3600.0) == pytest.approx(expected, rel=1e-6)
 
 
-def test_parsing_the_command_line_loads_neither_simpy_nor_matplotlib():
-    code = (
-        "import sys\n"
-        "from wsrelay.cli import main\n"
-        "for argv in (['--help'], ['simulate', '--help'], ['cost', '--help']):\n"
-        "    try:\n"
-        "        main(argv)\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'simpy', 'matplotlib'}))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
-
-
 # -- building blocks --------------------------------------------------------------------------
 
 
