@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,16 +18,15 @@ from typing import Any, NoReturn
 from wsrelay.gateway import settings
 from wsrelay.gateway.settings import SettingsError
 
-# Operator tools: subcommand -> module exposing ``HELP: str``,
-# ``add_arguments(parser: argparse.ArgumentParser) -> None`` and ``run(args) -> int``.
-# A tool module imports its heavy dependencies (matplotlib, simpy, ...) inside ``run``, so
-# parsing any command line stays cheap.
+# Operator tools: subcommand -> (module, one-line help). The module exposes ``HELP``,
+# ``add_arguments(parser)`` and ``run(args) -> int``; only the chosen command's module is
+# imported, so ``wsrelay serve`` (and ``--help``) never load the tools' libraries.
 TOOLS = {
-    "smoke": "wsrelay.smoke.command",
-    "loadtest": "wsrelay.loadtest.command",
-    "loadtest-merge": "wsrelay.loadtest.merge_command",
-    "cost": "wsrelay.cost.command",
-    "simulate": "wsrelay.simulate.command",
+    "smoke": ("wsrelay.smoke.command", "check a relay endpoint step by step (PASS/FAIL per step)"),
+    "loadtest": ("wsrelay.loadtest.command", "load a relay endpoint with router/worker jobs"),
+    "loadtest-merge": ("wsrelay.loadtest.merge_command", "merge wsrelay loadtest --json reports"),
+    "cost": ("wsrelay.cost.command", "monthly cost of each deployment (provisioned, LMI, on demand)"),
+    "simulate": ("wsrelay.simulate.command", "simulate the pipeline under each compute mode and relay"),
 }
 
 
@@ -64,18 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="wsrelay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     add_serve(sub)
+    if argv is None:
+        argv = sys.argv[1:]
     tools = {}
-    for name, module_name in TOOLS.items():
-        try:  # TODO(lead): drop this guard once every tool module exists
+    for name, (module_name, summary) in TOOLS.items():
+        parser_of_tool = sub.add_parser(name, help=summary, description=summary)
+        if argv[:1] == [name]:
             tools[name] = module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
+            parser_of_tool.description = module.HELP
+            module.add_arguments(parser_of_tool)
     package = sub.add_parser("package", help="build dist/wsrelay-lambda.zip")
     package.add_argument("--output", type=Path, default=Path("dist/wsrelay-lambda.zip"))
     sub.add_parser("prune-versions", help="delete old Lambda versions (see --help)", add_help=False)
-    if argv is None:
-        argv = sys.argv[1:]
     if argv and argv[0] == "prune-versions":
         from wsrelay.tools import prune_versions
 
@@ -95,5 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
+def entry() -> int:
+    """The console script: `main`, quiet when its reader goes away (``wsrelay cost | head``)."""
+    try:
+        return main()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

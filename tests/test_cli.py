@@ -1,0 +1,49 @@
+"""The ``wsrelay`` command itself: only the chosen tool's module is imported, and a reader that
+goes away (``wsrelay cost | head -1``) ends it quietly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import sys
+from wsrelay import cli
+try:
+    cli.main(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = ("wsrelay.smoke", "wsrelay.loadtest", "wsrelay.cost", "wsrelay.simulate", "rich", "simpy",
+         "matplotlib", "hdrh")
+print(sorted({m.split(".")[0] if not m.startswith("wsrelay") else ".".join(m.split(".")[:2])
+              for m in sys.modules if m.startswith(heavy)}))
+"""
+
+
+def loaded(*argv: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60, check=True
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_serve_and_help_load_no_tool():
+    assert loaded("serve", "--help") == "[]"
+    assert loaded("--help") == "[]"
+
+
+def test_a_tool_loads_its_own_module_only():
+    assert loaded("cost", "--help") == "['wsrelay.cost']"
+
+
+def test_a_closed_pipe_ends_quietly(entry="from wsrelay.cli import entry; sys.exit(entry())"):
+    with subprocess.Popen(
+        [sys.executable, "-c", f"import sys; {entry}", "cost", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the first line (imports take longer)
+        error = proc.stderr.read().decode()
+        assert proc.wait(60) in (0, 1)
+    assert "Traceback" not in error
