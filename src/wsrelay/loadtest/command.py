@@ -198,6 +198,9 @@ def run(args: argparse.Namespace) -> int:
     except ConnectError as error:
         print(f"wsrelay loadtest: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("wsrelay loadtest: interrupted, no report", file=sys.stderr)
+        return 130
     return conclude(report, args.json, args.plot, args.max_p99_ms)
 
 
