@@ -149,24 +149,24 @@ def test_open_loop_run_delivers_everything_and_writes_json_and_plot(relay, tmp_p
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_closed_loop_run(relay, tmp_path):
-    out = tmp_path / "closed.json"
-    done = loadtest(
-        relay.websocket, "--pairs", "4", "--duration", "1", "--enqueue-delay-ms", "0", "--json", str(out)
-    )
+def passing_run(tmp_path, *args: str) -> dict:
+    """Run `wsrelay loadtest ARGS --json F`; it must exit 0; the report."""
+    out = tmp_path / "report.json"
+    done = loadtest(*args, "--json", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_closed_loop_run(relay, tmp_path):
+    report = passing_run(
+        tmp_path, relay.websocket, "--pairs", "4", "--duration", "1", "--enqueue-delay-ms", "0"
+    )
     assert report["mode"] == "closed" and report["pairs"] == 4
     assert report["sent"] >= 4 and report["lost"] == 0 and report["acked"] == report["sent"]
 
 
 def test_two_processes_merge_into_one_report(relay, tmp_path):
-    out = tmp_path / "two.json"
-    done = loadtest(
-        relay.websocket, "--rate", "100", "--duration", "1", "--processes", "2", "--json", str(out)
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(out.read_text())
+    report = passing_run(tmp_path, relay.websocket, "--rate", "100", "--duration", "1", "--processes", "2")
     assert report["processes"] == 2 and report["sent"] == 100
     assert report["delivered"] == report["acked"] == 100
     assert Latency.decode(report["histograms"]["ack"]).count == 100
@@ -175,22 +175,9 @@ def test_two_processes_merge_into_one_report(relay, tmp_path):
 def test_large_results_travel_via_s3(relay, tmp_path, moto_endpoint):
     bucket = f"lt-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-    out = tmp_path / "s3.json"
-    args = [
-        "--rate",
-        "40",
-        "--duration",
-        "1",
-        "--sizes",
-        "1K-2K:1,40K-60K:1",
-        "--grace",
-        "30",
-        "--json",
-        str(out),
-    ]
-    done = loadtest(relay.websocket, *args, "--s3-endpoint", moto_endpoint, "--s3-bucket", bucket)
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(out.read_text())
+    load = ["--rate", "40", "--duration", "1", "--sizes", "1K-2K:1,40K-60K:1", "--grace", "30"]
+    s3 = ["--s3-endpoint", moto_endpoint, "--s3-bucket", bucket]
+    report = passing_run(tmp_path, relay.websocket, *load, *s3)
     summary = {key: report[key] for key in ("lost", "unacked", "corrupted", "s3_offloaded", "errors_sample")}
     assert report["lost"] == 0 and report["corrupted"] == 0 and report["acked"] == 40, summary
     assert 0 < report["s3_offloaded"] < 40, summary
