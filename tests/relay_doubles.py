@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
 
 Reply = Callable[[str], list[str]]
 DROP = "<drop the connection without a close frame>"  # a reply that aborts the connection
@@ -33,13 +34,17 @@ class Scripted:
 
 
 @contextlib.asynccontextmanager
-async def scripted_server(reply: Reply = lambda _: []) -> AsyncIterator[Scripted]:
+async def scripted_server(reply: Reply = lambda _: [], refuse: int | None = None) -> AsyncIterator[Scripted]:
     """Serve on a free port; every frame is recorded, `reply(frame)` goes back on that connection
-    (`DROP` in the reply aborts the connection there, as API Gateway's 410 does)."""
+    (`DROP` in the reply aborts the connection there, as API Gateway's 410 does). With `refuse`,
+    every upgrade is answered with that HTTP status instead (a `$connect` that says no)."""
     state = Scripted("")
 
+    def process_request(ws: ServerConnection, request: Request) -> Response | None:
+        state.headers.append(dict(request.headers.raw_items()))
+        return None if refuse is None else ws.respond(refuse, "Forbidden\n")
+
     async def handler(ws: ServerConnection) -> None:
-        state.headers.append(dict(ws.request.headers.raw_items()) if ws.request else {})
         async for message in ws:
             text = message if isinstance(message, str) else message.decode()
             state.frames.append(text)
@@ -49,7 +54,7 @@ async def scripted_server(reply: Reply = lambda _: []) -> AsyncIterator[Scripted
                     return
                 await ws.send(answer)
 
-    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+    async with serve(handler, "127.0.0.1", 0, compression=None, process_request=process_request) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         state.url = f"ws://127.0.0.1:{port}/local"
         yield state

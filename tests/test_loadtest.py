@@ -4,6 +4,7 @@ server, two processes, injected faults: nothing lost); bad flags and unreachable
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 import boto3
 import pytest
 from gateway_support import start
+from relay_doubles import scripted_server
 from test_smoke import cli
 
 from wsrelay.loadtest.generator import LoadSpec
@@ -217,6 +219,19 @@ def test_unreachable_url_stops_at_once_with_one_line(processes):
     assert done.stderr.startswith("wsrelay loadtest: error: cannot connect to ws://127.0.0.1:9/local")
     assert len(done.stderr.splitlines()) == 1
     assert time.monotonic() - started < 30  # it did not run the 30 s schedule
+
+
+def test_a_refused_upgrade_stops_the_load_test_with_one_line():
+    async def scenario():
+        async with scripted_server(refuse=403) as server:
+            return await asyncio.to_thread(
+                cli, "loadtest", server.url, "--duration", "30", "--progress", "off"
+            )
+
+    code, out, err = asyncio.run(scenario())
+    assert code == 2 and out == ""
+    assert err.startswith("wsrelay loadtest: error: cannot connect to ") and "HTTP 403" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_missing_bucket_is_refused_before_the_run(relay, moto_endpoint):

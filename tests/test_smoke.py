@@ -77,6 +77,18 @@ def test_a_relay_that_rewrites_results_fails_the_byte_check(tmp_path):
     assert not steps["ack reaches the publisher with acknowledgedBy"]["ok"]
 
 
+def test_a_refused_upgrade_fails_the_first_step_naming_the_status(tmp_path):
+    out = tmp_path / "smoke.json"
+
+    async def scenario() -> int:
+        async with scripted_server(refuse=403) as server:
+            return await asyncio.to_thread(main, ["smoke", server.url, "--json", str(out)])
+
+    assert asyncio.run(scenario()) == 1
+    first = json.loads(out.read_text())["steps"][0]
+    assert not first["ok"] and "HTTP 403" in first["detail"]
+
+
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
