@@ -354,3 +354,28 @@ def test_closing_the_publisher_fails_a_pending_publish_at_once():
                 await asyncio.wait_for(publishing, 10)  # not the 60 s ack timeout
 
     run(scenario())
+
+
+def test_unreadable_frames_and_error_replies_are_counted_not_fatal():
+    async def scenario():
+        def relay(frame: str) -> list[str]:
+            if frame == "subscribe: g2":
+                noise = [
+                    "{broken",
+                    "error: invalid guid in ack",
+                    "pong",
+                    "[1, 2]",
+                    '{"type":"ack","guid":"g2"}',
+                ]
+                return [*noise, _result_frame("g2")]
+            return []
+
+        async with scripted_server(relay) as server:
+            async with Subscriber(SubscriberConfig(server.url)) as sub:
+                await sub.subscribe("g2")
+                result = await sub.wait("g2", 10)
+                return result, sub.stats
+
+    result, stats = run(scenario())
+    assert result.data == {"guid": "g2", "code": 0}  # an ack frame carrying the guid is not the result
+    assert stats.errors == 2 and stats.last_error == "error: invalid guid in ack"
