@@ -9,19 +9,15 @@ Target: 100 subscribers in <= 10x the time of 1 (figures: docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
-import boto3
+from _support import local_client
 from rich.console import Console
 from rich.table import Table
 
 from wsrelay.outbound.management_api import ManagementApiOutbound, client_config
 from wsrelay.tools.recording_api import RecordingManagementApi
-
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
 
 def main() -> None:
@@ -30,12 +26,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     with RecordingManagementApi(latency_s=args.latency_ms / 1000) as api:
-        client = boto3.client(
-            "apigatewaymanagementapi",
-            endpoint_url=api.endpoint,
-            region_name="us-east-1",
-            config=client_config(),
-        )
+        client = local_client("apigatewaymanagementapi", api.endpoint, config=client_config())
         outbound = ManagementApiOutbound(client)
 
         def parallel(ids: list[str]) -> None:

@@ -117,8 +117,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import boto3
-    from _support import moto_server
+    from _support import LOCAL_CREDENTIALS, local_client, moto_server
 
     from wsrelay.stores.dynamodb import create_table
     from wsrelay.tools.recording_api import RecordingManagementApi
@@ -126,8 +125,9 @@ def main() -> None:
     table = f"bench-{uuid.uuid4().hex[:8]}"
     scratch = ROOT / ".bench-handler-cpu.json"
     with moto_server() as endpoint, RecordingManagementApi() as api:
-        create_table(boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1"), table)
+        create_table(local_client("dynamodb", endpoint), table)
         env = {
+            **LOCAL_CREDENTIALS,
             **os.environ,
             "WSRELAY_STORE": "dynamodb",
             "AWS_ENDPOINT_URL_DYNAMODB": endpoint,

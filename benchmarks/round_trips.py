@@ -10,8 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-import boto3
-from _support import moto_server
+from _support import local_client, moto_server
 from rich.console import Console
 from rich.table import Table
 
@@ -92,7 +91,7 @@ def measure(client, store: DynamoDBStore) -> dict[str, tuple[int, str]]:
 
 def main() -> None:
     with moto_server() as url:
-        client = boto3.client("dynamodb", endpoint_url=url)
+        client = local_client("dynamodb", url)
         table = "events-connections"
         create_table(client, table, legacy_index=True)
         ours = DynamoDBStore(client, table, 600)

@@ -3,7 +3,6 @@ fresh tables, and the relay's functions built under a given environment."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -15,11 +14,6 @@ from wsrelay.stores.dynamodb import create_table
 from wsrelay.tools import moto_serial
 from wsrelay.tools.recording_api import RecordingManagementApi
 from wsrelay.wiring import from_environment
-
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
 
 
 @pytest.fixture(scope="session")

@@ -63,9 +63,9 @@ def post_outcomes(seed: int, posts: int) -> tuple[list[bool], int]:
     return delivered, answered_429
 
 
-async def subscriber_sees(served: Served, publishes: int) -> list[str]:
-    """Connection 1 subscribes to every guid, connection 2 publishes each once; what arrives."""
-    received: list[str] = []
+async def subscriber_sees(served: Served, publishes: int, expected: int) -> list[str]:
+    """Connection 1 subscribes to every guid, connection 2 publishes each once; then connection
+    1 pings again. What connection 1 receives, up to and including the last pong."""
     async with websockets.connect(served.websocket) as router:
         for i in range(publishes):
             await router.send(f"subscribe: seeded-{i}")
@@ -77,25 +77,25 @@ async def subscriber_sees(served: Served, publishes: int) -> list[str]:
                 await worker.send(f'{{"guid":"seeded-{i}"}}')
             await worker.send("ping")
             assert await asyncio.wait_for(worker.recv(), 10) == "pong"  # every publish ran
-        while True:
-            try:
-                received.append(await asyncio.wait_for(router.recv(), 0.5))
-            except TimeoutError:
-                return received
+        await router.send("ping")  # its pong comes after everything the publishes delivered
+        return [await asyncio.wait_for(router.recv(), 10) for _ in range(expected)]
 
 
 def test_the_same_sequence_sees_exactly_the_same_faults(tmp_path):
     publishes, seed = 24, 7
-    # The router's posts in order: the pong, then one delivery per publish.
-    outcomes, answered_429 = post_outcomes(seed, 1 + publishes)
-    pong, deliveries = outcomes[0], outcomes[1:]
+    # The router's posts in order: a pong, one delivery per publish, a last pong.
+    outcomes, answered_429 = post_outcomes(seed, 1 + publishes + 1)
+    first_pong, deliveries, last_pong = outcomes[0], outcomes[1:-1], outcomes[-1]
     assert True in deliveries and False in deliveries  # the seed exercises both outcomes
-    expected = ["pong"] * pong + [f'{{"guid":"seeded-{i}"}}' for i in range(publishes) if deliveries[i]]
+    assert last_pong  # it closes the sequence: nothing can arrive after it unnoticed
+    expected = ["pong"] * first_pong
+    expected += [f'{{"guid":"seeded-{i}"}}' for i in range(publishes) if deliveries[i]]
+    expected += ["pong"]
     runs = []
     for run in range(2):
         served = start(tmp_path / f"run{run}", "--post-429", "0.5", "--fault-seed", str(seed), "--quiet")
         try:
-            received = asyncio.run(subscriber_sees(served, publishes))
+            received = asyncio.run(subscriber_sees(served, publishes, len(expected)))
             stats = served.stats()
         finally:
             served.stop()

@@ -136,8 +136,10 @@ def test_management_api_posts_gets_and_deletes():
     status, info, _ = asyncio.run(api.route("GET", path, b""))
     assert status == 200 and info["identity"]["sourceIp"] == "127.0.0.1"
     assert info["connectedAt"].endswith("Z")
+    sent = len(writer.data)
     assert asyncio.run(api.route("DELETE", path, b"")) == (204, None, None)
-    assert conn.close_status() == (1000, "Normal closure")
+    assert conn.close_status() == (1000, "Normal closure")  # what $disconnect reports
+    assert bytes(writer.data[sent:]) == b"\x88\x02\x03\xe8"  # the close frame: 1000, no reason
     assert asyncio.run(api.route("POST", path, b"x")) == (410, {"message": "Gone"}, "GoneException")
     assert asyncio.run(api.route("DELETE", path, b""))[0] == 410
     assert connections.stats.posts == {"200": 1, "410": 1}
@@ -175,6 +177,14 @@ def test_a_close_the_gateway_starts_is_recorded_with_its_reason():
     assert writer.data[0] == 0x88 and writer.closed  # a close frame went out
     conn.close(CloseCode.NORMAL_CLOSURE)  # a second close changes nothing
     assert conn.close_status() == (1001, "Going away")
+    assert bytes(writer.data) == b"\x88\x0c\x03\xe9Going away"
+
+
+def test_a_close_racing_the_clients_close_frame_keeps_the_clients_code():
+    conn, _ = open_connection()
+    conn.receive(client_frame(Opcode.CLOSE, Close(4001, "mine").serialize()))
+    conn.close(CloseCode.GOING_AWAY)  # the idle timer fires after the client's close arrived
+    assert conn.close_status() == (4001, "mine")
 
 
 def test_an_aborted_connection_closes_1006():
@@ -257,5 +267,6 @@ def test_in_process_runtime_runs_its_own_relay_and_imports_other_routes(tmp_path
     assert dict(os.environ) == environment
     store = OwnedSqliteStore(tmp_path / "relay.sqlite3", 600)  # stop() flushed the store
     assert store.subscribe("g", "other", 0.0).subscribers == {router.connection_id, "other"}
+    store.close()
     lines = (tmp_path / "handlers.log").read_text().splitlines()
     assert [line.count('"outcome":"subscribed"') for line in lines][:1] == [1]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 STORES = ("dynamodb", "sqlite")
-_TABLE_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 MAX_RESULT_TTL_SECONDS = 7 * 24 * 3600
@@ -45,7 +45,7 @@ class Settings:
         env = os.environ if env is None else env
         in_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
         table = env.get("CONNECTIONS_TABLE", cls.table)
-        if not _TABLE_RE.fullmatch(table):
+        if not TABLE_NAME.fullmatch(table):
             raise ConfigError(
                 f"CONNECTIONS_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got {table!r}"
             )

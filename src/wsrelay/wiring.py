@@ -11,11 +11,12 @@ boto3 is imported only when a DynamoDB store or a Management API client is built
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from wsrelay.config import Settings
+from wsrelay.config import Settings, aws_region
 from wsrelay.functions import RelayFunctions
 from wsrelay.ports import Outbound, Store
 
@@ -25,6 +26,27 @@ def boto_session(settings: Settings) -> Any:
     import boto3
 
     return boto3.session.Session(region_name=settings.region)
+
+
+def local_credentials() -> dict[str, str]:
+    """Credentials for local endpoints (moto, the local stack): the environment's, else
+    placeholders that local endpoints accept."""
+    return {
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+    }
+
+
+def local_session() -> Any:
+    """A boto3 session for local endpoints, in the environment's region."""
+    import boto3
+
+    credentials = local_credentials()
+    return boto3.session.Session(
+        region_name=aws_region(),
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def dynamodb_client(session: Any, endpoint_url: str | None = None) -> Any:

@@ -4,7 +4,7 @@ gateway) and run it until a signal.
 The first line on stdout names the endpoints, for scripts:
 ``wsrelay serve: websocket=ws://H:P/STAGE management=http://H:P/STAGE stats=http://H:P/_wsrelay/stats``
 
-A start-up failure raises `SettingsError` with one line saying what failed: the state
+A start-up failure raises `StartupError` with one line saying what failed: the state
 directory, the port, DynamoDB (unreachable, refusing, or the table missing) or a handler's init.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -19,13 +20,14 @@ from typing import Any
 from wsrelay.gateway.connections import Connections
 from wsrelay.gateway.console import Console
 from wsrelay.gateway.faults import Faults
-from wsrelay.gateway.inprocess import InProcessRuntime, local_session
+from wsrelay.gateway.inprocess import InProcessRuntime
 from wsrelay.gateway.outbound import gateway_outbound
 from wsrelay.gateway.runtime import Runtime
 from wsrelay.gateway.server import Gateway, listen
-from wsrelay.gateway.settings import GatewaySettings, SettingsError
+from wsrelay.gateway.settings import GatewaySettings, StartupError
 from wsrelay.gateway.stats import GatewayStats
 from wsrelay.gateway.workers import ProcessRuntime
+from wsrelay.wiring import local_session
 
 
 def prepare_dynamodb(settings: GatewaySettings) -> None:
@@ -44,15 +46,15 @@ def prepare_dynamodb(settings: GatewaySettings) -> None:
         client.describe_table(TableName=settings.table)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise SettingsError(f"DynamoDB at {settings.dynamodb_endpoint} refused: {error}") from None
+            raise StartupError(f"DynamoDB at {settings.dynamodb_endpoint} refused: {error}") from None
         if not settings.create_table:
-            raise SettingsError(
+            raise StartupError(
                 f"table {settings.table!r} does not exist at {settings.dynamodb_endpoint}; "
                 "pass --create-table to create it"
             ) from None
         create_table(client, settings.table, legacy_index=settings.legacy_subscriptions)
     except BotoCoreError as error:
-        raise SettingsError(f"cannot reach DynamoDB at {settings.dynamodb_endpoint}: {error}") from None
+        raise StartupError(f"cannot reach DynamoDB at {settings.dynamodb_endpoint}: {error}") from None
 
 
 def build_runtime(settings: GatewaySettings, management_endpoint: str, connections: Connections) -> Runtime:
@@ -70,13 +72,14 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
     try:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise SettingsError(f"cannot create --state-dir {settings.state_dir}: {error.strerror}") from None
+        raise StartupError(f"cannot create --state-dir {settings.state_dir}: {error.strerror}") from None
     if settings.store == "dynamodb":
         await asyncio.to_thread(prepare_dynamodb, settings)
     try:
         sock = listen(settings.host, settings.port)
     except OSError as error:
-        raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}") from None
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
     port = sock.getsockname()[1]
     management_endpoint = f"http://{settings.host}:{port}/{settings.stage}"
     faults = Faults(settings.post_410, settings.post_429, settings.drop_disconnect, settings.fault_seed)
@@ -87,7 +90,7 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
     except Exception as error:
         sock.close()
         await runtime.stop()
-        raise SettingsError(f"the {settings.runtime} runtime cannot start: {error}") from None
+        raise StartupError(f"the {settings.runtime} runtime cannot start: {error}") from None
     gateway = Gateway(settings, sock, connections, runtime, None if settings.quiet else Console())
     await gateway.start()
     # Everything imported so far (botocore's models among it) lives until exit: keep it out of

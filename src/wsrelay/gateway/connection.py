@@ -114,13 +114,16 @@ class Connection:
             self.proto.send_text(data)
         self.flush()
 
-    def close(self, code: CloseCode, reason: str | None = None) -> None:
-        """Start a close from the gateway's side, recorded as this connection's close."""
+    def close(self, code: CloseCode, reason: str | None = None, *, sent: str | None = None) -> None:
+        """Start a close from the gateway's side. `reason` is what ``$disconnect`` reports
+        (API Gateway's words for `code` by default); `sent` the close frame's reason, when it
+        differs (``DELETE @connections`` sends none). Recorded only while the connection is
+        open: a close frame already received or sent decides otherwise."""
         reason = reason_for(code) if reason is None else reason
-        if self._closed_by_gateway is None:
-            self._closed_by_gateway = (int(code), reason)
         if self.proto.state is State.OPEN:
-            self.proto.send_close(code, reason)
+            if self._closed_by_gateway is None:
+                self._closed_by_gateway = (int(code), reason)
+            self.proto.send_close(code, reason if sent is None else sent)
             self.flush()
         self.writer.close()
 

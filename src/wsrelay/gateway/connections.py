@@ -100,7 +100,7 @@ class Connections:
         conn = self.by_id.get(connection_id)
         if conn is None or not conn.open:
             return False
-        conn.close(CloseCode.NORMAL_CLOSURE)
+        conn.close(CloseCode.NORMAL_CLOSURE, sent="")  # API Gateway's close frame has no reason
         return True
 
     def close_all(self) -> None:

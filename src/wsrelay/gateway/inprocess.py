@@ -1,11 +1,11 @@
 """The ``inprocess`` runtime: the relay's functions inside the gateway process.
 
-It builds its own `RelayFunctions` (nothing read from or written to ``os.environ``): its own
-store (an `OwnedSqliteStore` written behind, or DynamoDB at ``--dynamodb-endpoint``), an
-outbound wired straight to the gateway's connections (no HTTP hop), and a log sink that queues
-the lines for ``handlers.log``. A route whose handler is one of ``wsrelay.handlers.*`` runs on
-that instance; any other ``module.function`` is imported and gets an `InProcessContext`, whose
-``outbound`` posts to the gateway's connections.
+It builds its own `RelayFunctions` (its configuration from the flags; nothing written to
+``os.environ``): its own store (an `OwnedSqliteStore` written behind, or DynamoDB at
+``--dynamodb-endpoint``), an outbound wired straight to the gateway's connections (no HTTP
+hop), and a log sink that queues the lines for ``handlers.log``. A route whose handler is one of
+``wsrelay.handlers.*`` runs on that instance; any other ``module.function`` is imported and gets
+an `InProcessContext`, whose ``outbound`` posts to the gateway's connections.
 
 With the SQLite store and no injected post latency the functions run inline on the event loop:
 a thread pool would only add two thread hops per invocation and a GIL convoy. Otherwise
@@ -15,7 +15,6 @@ a thread pool would only add two thread hops per invocation and a GIL convoy. Ot
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Awaitable
@@ -40,10 +39,9 @@ from wsrelay.gateway.runtime import (
 from wsrelay.gateway.settings import GatewaySettings
 from wsrelay.ports import Outbound, Store
 from wsrelay.stores.sqlite_owned import OwnedSqliteStore
-from wsrelay.wiring import shared_store
+from wsrelay.wiring import local_session, shared_store
 
 LAMBDA_FACE = "wsrelay.handlers"
-FUNCTIONS = ("onconnect", "ondisconnect", "sendmessage")
 
 
 class InProcessContext(LambdaContext):
@@ -53,18 +51,6 @@ class InProcessContext(LambdaContext):
     def __init__(self, request_id: str, function_name: str, timeout_s: float, outbound: Outbound) -> None:
         super().__init__(request_id, function_name, timeout_s)
         self.outbound = outbound
-
-
-def local_session() -> Any:
-    """A boto3 session for local endpoints (placeholder credentials unless the environment has
-    real ones)."""
-    import boto3
-
-    return boto3.session.Session(
-        region_name=aws_region(),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-    )
 
 
 def relay_settings(settings: GatewaySettings, management_endpoint: str) -> Settings:
@@ -110,12 +96,13 @@ class InProcessRuntime:
         functions = RelayFunctions(
             self.relay_settings, store, lambda _: self.outbound, time.time, self._writes.queue
         )
+        own: dict[str, Handler] = {
+            f"{LAMBDA_FACE}.onconnect": functions.onconnect,
+            f"{LAMBDA_FACE}.ondisconnect": functions.ondisconnect,
+            f"{LAMBDA_FACE}.sendmessage": functions.sendmessage,
+        }
         for path in set(self.settings.routes.values()):
-            module, _, name = path.rpartition(".")
-            if module == LAMBDA_FACE and name in FUNCTIONS:
-                self._handlers[path] = getattr(functions, name)
-            else:
-                self._handlers[path] = resolve_handler(path)
+            self._handlers[path] = own.get(path) or resolve_handler(path)
         self._flusher = asyncio.create_task(self._writes.run())
 
     def _context(self, handler: str, event: Event) -> InProcessContext:
@@ -160,8 +147,8 @@ class InProcessRuntime:
             )
         return Invocation(status_of(result), None, None, False, elapsed_ms(started))
 
-    def describe(self) -> dict[str, Any]:
-        return {}  # no execution environments: the functions run in the gateway
+    def describe(self) -> dict[str, Any] | None:
+        return None  # no execution environments: the functions run in the gateway
 
     async def stop(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

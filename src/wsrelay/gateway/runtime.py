@@ -51,8 +51,9 @@ class Runtime(Protocol):
         awaitable of it (the gateway then finishes the message on a task)."""
         ...
 
-    def describe(self) -> dict[str, Any]:
-        """Execution environments per function, for ``/_wsrelay/stats`` (empty when none)."""
+    def describe(self) -> dict[str, Any] | None:
+        """Execution environments per function, for ``/_wsrelay/stats`` (None for a runtime
+        without environments)."""
         ...
 
     async def stop(self) -> None:

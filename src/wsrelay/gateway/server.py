@@ -138,6 +138,6 @@ class Gateway:
         snapshot = self.stats.snapshot(len(self.connections), self.settings.runtime)
         snapshot["fault_seed"] = self.connections.faults.seed
         functions = self.runtime.describe()
-        if functions:
+        if functions is not None:
             snapshot["functions"] = functions
         return snapshot

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsrelay.config import STORES
+from wsrelay.config import MAX_RESULT_TTL_SECONDS, STORES, TABLE_NAME
 
 RUNTIMES = ("inprocess", "lmi", "ondemand")
 HANDLERS = {
@@ -36,11 +36,20 @@ Check = Callable[[Any], str | None]  # the problem with a value, or None
 
 
 class SettingsError(ValueError):
-    """A flag has a value the gateway cannot run with, or the gateway cannot start."""
+    """A flag has a value the gateway cannot run with."""
+
+
+class StartupError(SettingsError):
+    """The gateway cannot start: the port, the state directory, DynamoDB or a handler's init.
+    Reported like a bad flag: one line, exit status 2."""
 
 
 def _between(low: float, high: float) -> Check:
     return lambda v: None if v is None or low <= v <= high else f"must be {low}..{high}"
+
+
+def _table(v: str) -> str | None:
+    return None if TABLE_NAME.fullmatch(v) else "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)"
 
 
 def _positive(v: float) -> str | None:
@@ -112,8 +121,10 @@ class GatewaySettings:
     state_dir: Path = flag(Path(".wsrelay"), "SQLite file and handler logs")  # noqa: RUF009 - a field()
     dynamodb_endpoint: str | None = flag(None, "e.g. http://127.0.0.1:8000", check=_http_url)
     create_table: bool = flag(False, "create the table (with TTL) if absent")
-    table: str = flag("events-connections", "the DynamoDB table (CONNECTIONS_TABLE)")
-    result_ttl_seconds: int = flag(600, "RESULT_TTL_SECONDS", name="result-ttl", check=_positive)
+    table: str = flag("events-connections", "the DynamoDB table (CONNECTIONS_TABLE)", check=_table)
+    result_ttl_seconds: int = flag(
+        600, "RESULT_TTL_SECONDS", name="result-ttl", check=_between(1, MAX_RESULT_TTL_SECONDS)
+    )
     legacy_subscriptions: bool = flag(False, "WSRELAY_LEGACY_SUBSCRIPTIONS")
     concurrency: int | None = flag(
         None, "inprocess: handler threads (16); lmi: processes per function (4)", check=_between(1, 256)

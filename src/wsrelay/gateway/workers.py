@@ -30,6 +30,7 @@ from wsrelay.gateway.handler_log import HandlerLog
 from wsrelay.gateway.housekeeping import every
 from wsrelay.gateway.runtime import Event, Failure, Invocation, elapsed_ms, function_name, raised, status_of
 from wsrelay.gateway.settings import GatewaySettings
+from wsrelay.wiring import local_credentials
 
 WORKER_READY_TIMEOUT_S = 60.0
 LOG_ROTATION_INTERVAL_S = 1.0
@@ -46,8 +47,7 @@ def handler_environment(settings: GatewaySettings, management_endpoint: str) -> 
         "WSRELAY_MANAGEMENT_ENDPOINT": management_endpoint,
         "WSRELAY_LEGACY_SUBSCRIPTIONS": "true" if settings.legacy_subscriptions else "false",
         "AWS_REGION": aws_region(),
-        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        **local_credentials(),
     }
     if settings.dynamodb_endpoint:
         env["AWS_ENDPOINT_URL_DYNAMODB"] = settings.dynamodb_endpoint

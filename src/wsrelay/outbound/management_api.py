@@ -23,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wsrelay.outbound.api_errors import ERRORS
 from wsrelay.ports import PostReport, PostResult, PostStatus
 
 
@@ -95,9 +96,9 @@ class ManagementApiOutbound:
                 status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                 code = error.response.get("Error", {}).get("Code", "")
                 message = f"{status} {code}".strip()
-                if status == 410 or code == "GoneException":
+                if status == 410 or code == ERRORS[410].error_type:
                     return PostResult(connection_id, PostStatus.GONE, attempt - 1, message)
-                if status == 413 or code == "PayloadTooLargeException":
+                if status == 413 or code == ERRORS[413].error_type:
                     return PostResult(connection_id, PostStatus.TOO_LARGE, attempt - 1, message)
                 retryable = status == 429 or status >= 500
             except BotoCoreError as error:  # connection refused, timeouts, ...

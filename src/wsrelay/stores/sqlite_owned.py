@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from wsrelay.ports import Channel
 from wsrelay.stores.sqlite_rows import (
     DELETE_EXPIRED,
     DELETE_ONE,
@@ -33,7 +32,6 @@ from wsrelay.stores.sqlite_rows import (
     UPSERT,
     Record,
     SqliteRowStore,
-    channel_of,
 )
 
 # How long a change may stay in memory only.
@@ -149,20 +147,6 @@ class OwnedSqliteStore(SqliteRowStore):
         (the current time by default). On failure every change stays pending."""
         with self._lock:
             self._write_pending(time.time() if now is None else now)
-
-    def pending(self) -> int:
-        """How many rows are changed in memory but not yet in the file."""
-        return len(self._pending)
-
-    def guids(self) -> list[str]:
-        """The live guids held in memory, in expiry order (soonest first)."""
-        with self._lock:
-            return list(self._rows)
-
-    def file_rows(self) -> dict[str, Channel]:
-        """What the file holds now: the state a crash of this process would leave."""
-        with self._lock:
-            return {guid: channel_of(tuple(record)) for guid, *record in self._db.execute(SELECT_ALL)}
 
     def close(self) -> None:
         """Flush, then close the file."""

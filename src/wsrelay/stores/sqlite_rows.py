@@ -70,11 +70,6 @@ class Row:
         )
 
 
-def channel_of(record: Record) -> Channel:
-    """The channel a stored record holds."""
-    return Row.parse(record).channel()
-
-
 class SqliteRowStore(ABC):
     """The `Store` port's four operations, each one atomic step on one row.
 

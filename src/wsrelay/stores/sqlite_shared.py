@@ -82,14 +82,3 @@ class SharedSqliteStore(SqliteRowStore):
         if now >= self._next_purge:
             self._next_purge = now + PURGE_INTERVAL_S
             db.execute(DELETE_EXPIRED, (now,))
-
-    def close(self) -> None:
-        """Close this thread's connection and lock file."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
-        lock = getattr(self._local, "lock", None)
-        if lock is not None:
-            os.close(lock)
-            self._local.lock = None
