@@ -44,11 +44,18 @@ test: $(DEV_STAMP) $(CHECKOV_STAMP)  ## ruff + mypy + the whole test suite (Terr
 	$(BIN)/mypy src
 	$(BIN)/pytest $(ARGS)
 
+# handler_cpu.py writes its figures to .wsrelay/ here; run it with its default --output to
+# refresh the cost model's src/wsrelay/cost/measured.json. benchmarks/soak.py (10 min) is run
+# by hand (docs/benchmarks.md).
 bench: $(DEV_STAMP)  ## print every benchmark's figures
 	$(BIN)/python benchmarks/round_trips.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/init_cost.py
 	$(BIN)/python benchmarks/local_stack.py
+	@mkdir -p .wsrelay
+	$(BIN)/python benchmarks/handler_cpu.py --output .wsrelay/handler_cpu.json
+	$(BIN)/python benchmarks/simulate_runtime.py
+	$(BIN)/python benchmarks/loadgen_capacity.py
 
 package: $(LOCAL_STAMP)  ## build dist/wsrelay-lambda.zip
 	$(BIN)/python -m wsrelay.package
