@@ -21,7 +21,8 @@ from gateway_support import start
 from relay_doubles import scripted_server
 from test_smoke import cli
 
-from wsrelay.loadtest.generator import LoadSpec
+from wsrelay.loadtest import generator
+from wsrelay.loadtest.generator import Generator, LoadSpec
 from wsrelay.loadtest.histograms import HIGHEST_US, Latency
 from wsrelay.loadtest.payloads import Payloads, parse_sizes
 from wsrelay.loadtest.report import build_report, merge_reports
@@ -50,6 +51,30 @@ def test_poisson_schedule_is_seeded_and_has_the_rate():
         list(arrival_offsets(1.0, 1.0, "bursty"))
     with pytest.raises(ValueError, match="positive"):
         list(arrival_offsets(0.0, 1.0))
+
+
+def test_a_late_generator_still_waits_for_its_last_jobs(monkeypatch):
+    """The loop stalls while the last job is scheduled: its timer fires after the schedule's end,
+    and the run must still wait for that job before it closes the connections."""
+
+    def stalling_offsets(rate, duration, arrivals, seed):
+        offsets = list(arrival_offsets(rate, duration, arrivals, seed))
+        yield from offsets[:-1]
+        time.sleep(duration)  # a blocked event loop (GC pause, a busy machine)
+        yield offsets[-1]
+
+    finished: list[int] = []
+
+    async def job(self, index, due):
+        for _ in range(2 + 10 * index):  # the late jobs take longest
+            await asyncio.sleep(0)
+        finished.append(index)
+
+    monkeypatch.setattr(generator, "arrival_offsets", stalling_offsets)
+    monkeypatch.setattr(Generator, "_job", job)
+    spec = LoadSpec(url="ws://127.0.0.1:1/x", duration_s=0.3, rate=10.0, grace_s=1.0)
+    asyncio.run(Generator(spec)._open_loop(10.0))
+    assert sorted(finished) == [0, 1, 2]
 
 
 def test_histogram_merge_is_exact():
@@ -192,7 +217,7 @@ def test_p99_bound_exceeded_exits_1(relay):
 
 
 def test_nothing_lost_under_injected_faults(tmp_path):
-    faults = ("--post-429", "0.2", "--drop-disconnect", "0.2", "--post-410", "0.05")
+    faults = ("--post-429", "0.2", "--drop-disconnect", "0.2", "--post-410", "0.05", "--fault-seed", "11")
     served = start(tmp_path, "--quiet", *faults)
     try:
         out = tmp_path / "faults.json"
@@ -263,6 +288,9 @@ URL = "ws://127.0.0.1:3001/local"
         ([URL, "--json", "/nonexistent/dir/r.json"], "does not exist"),
         ([URL, "--arrivals", "bursty"], "invalid choice: 'bursty'"),
         ([URL, "--rate", "fast"], "invalid float value: 'fast'"),
+        ([URL, "--rate", "inf"], "--rate inf: must be a finite number"),
+        ([URL, "--grace", "inf"], "--grace inf: must be a finite number"),
+        ([URL, "--enqueue-delay-ms", "1e12"], "--enqueue-delay-ms and --grace: at most"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, problem):

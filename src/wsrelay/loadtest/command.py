@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import secrets
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from wsrelay.smoke.command import check_output, check_url, parse_headers
 
 HELP = "load a relay endpoint with router/worker jobs (open or closed loop); latency, throughput, losses"
 MAX_DURATION_S = 24 * 3600.0
+MAX_DELAY_MS = 3600_000.0  # --enqueue-delay-ms and --grace lengthen the run: keep it bounded
 
 
 class UsageError(ValueError):
@@ -86,6 +88,15 @@ def spec_from(args: argparse.Namespace) -> LoadSpec:
         check_output(args.plot, "--plot")
     except ValueError as error:
         raise UsageError(str(error)) from None
+    for flag, number in (
+        ("--rate", args.rate),
+        ("--duration", args.duration),
+        ("--enqueue-delay-ms", args.enqueue_delay_ms),
+        ("--grace", args.grace),
+        ("--max-p99-ms", args.max_p99_ms),
+    ):
+        if number is not None and math.isinf(number):
+            raise UsageError(f"{flag} {number:g}: must be a finite number")
     rate = args.rate if args.rate is not None or args.pairs is not None else 100.0
     _positive("--rate", rate)
     _positive("--pairs", args.pairs)
@@ -102,6 +113,8 @@ def spec_from(args: argparse.Namespace) -> LoadSpec:
     for flag, value in (("--enqueue-delay-ms", args.enqueue_delay_ms), ("--grace", args.grace)):
         if not value >= 0:
             raise UsageError(f"{flag} {value:g}: must be 0 or more")
+    if args.enqueue_delay_ms > MAX_DELAY_MS or args.grace * 1000.0 > MAX_DELAY_MS:
+        raise UsageError(f"--enqueue-delay-ms and --grace: at most {MAX_DELAY_MS / 1000.0:g} s each")
     _positive("--max-p99-ms", args.max_p99_ms)
     s3 = _s3(args)
     try:

@@ -129,11 +129,19 @@ class Generator:
         start = loop.time() + START_LEAD_S + spec.phase_s
         self.deadline = start + spec.duration_s + spec.enqueue_delay_s + spec.grace_s
         jobs: set[asyncio.Task[None]] = set()
+        # Timers not yet fired: a late generator can reach the end of the schedule before the
+        # loop has started its last jobs, and the drain must wait for those too.
+        unlaunched = 0
+        all_launched = asyncio.Event()
 
         def launch(index: int, due: float) -> None:
+            nonlocal unlaunched
             task = loop.create_task(self._job(index, due))
             jobs.add(task)
             task.add_done_callback(jobs.discard)
+            unlaunched -= 1
+            if unlaunched == 0:
+                all_launched.set()
 
         # Jobs become loop timers a window ahead of time: the loop starts each one when it is due,
         # with no sleeping coroutine per job between them.
@@ -143,8 +151,12 @@ class Generator:
             ahead = due - loop.time() - SCHEDULE_WINDOW_S
             if ahead > 0:
                 await asyncio.sleep(ahead)
+            unlaunched += 1
+            all_launched.clear()
             loop.call_at(due, launch, index, due)
         await asyncio.sleep(max(0.0, start + spec.duration_s - loop.time()))
+        if unlaunched:
+            await all_launched.wait()
         await self._drain(jobs)
 
     async def _closed_loop(self, pairs: int) -> None:
