@@ -13,7 +13,7 @@ import uuid
 import boto3
 import pytest
 from gateway_support import start
-from relay_doubles import DROP, scripted_server
+from relay_doubles import scripted_server
 from waiting import wait_until_async
 
 from wsrelay.client import (
@@ -175,18 +175,6 @@ def test_config_refuses_a_non_websocket_url():
         SubscriberConfig("http://127.0.0.1/")
 
 
-def test_extra_headers_reach_the_upgrade_and_idle_connections_send_text_ping():
-    async def scenario():
-        async with scripted_server() as server:
-            config = SubscriberConfig(server.url, headers={"Authorization": "Bearer abc"}, idle_ping_s=0.05)
-            async with Subscriber(config):
-                await wait_until_async(lambda: server.frames.count("ping") >= 2, what="two idle pings")
-            return server
-
-    server = run(scenario())
-    assert server.headers[0]["Authorization"] == "Bearer abc"
-
-
 @pytest.fixture
 def bucket(moto_endpoint):
     name = f"results-{uuid.uuid4().hex[:8]}"
@@ -265,117 +253,24 @@ def test_backoff_is_full_jitter_capped_and_bounded():
         Backoff(base_s=0)
 
 
-def _result_frame(guid: str) -> str:
-    return json.dumps({"guid": guid, "code": 0})
+def test_s3_completion_rule_and_merge_order(bucket):
+    s3 = boto3.client("s3", endpoint_url=bucket.endpoint_url, region_name="us-east-1")
+    stored = {"guid": "stale", "okToCache": False, "code": 1, "asm": [{"text": "ret"}]}
+    s3.put_object(Bucket=bucket.bucket, Key="cache/obj-1", Body=json.dumps(stored).encode())
+    light = {"guid": "light", "s3Key": "obj-1", "okToCache": True, "execTime": 5}
+    full = {"guid": "full", "s3Key": "obj-1", "code": 0}  # a result field: not completed from S3
 
-
-def test_a_result_delivered_again_is_acked_again():
-    # The relay redelivers only unacked results: a second delivery means the first ack was lost.
     async def scenario():
         def relay(frame: str) -> list[str]:
-            if frame == "subscribe: twice":
-                return [_result_frame("twice"), _result_frame("twice")]
-            return []
+            name = frame.removeprefix("subscribe: ")
+            return [json.dumps({"light": light, "full": full}[name])] if name != frame else []
 
         async with scripted_server(relay) as server:
-            async with Subscriber(SubscriberConfig(server.url)) as sub:
-                await sub.subscribe("twice")
-                result = await sub.wait("twice", 10)
-                await wait_until_async(lambda: server.frames.count("ack: twice") == 2, what="the second ack")
-                return result, sub.stats.duplicates, server.frames
+            async with Subscriber(SubscriberConfig(server.url, s3=bucket)) as sub:
+                await sub.subscribe("light")
+                await sub.subscribe("full")
+                return await sub.wait("light", 10), await sub.wait("full", 10), sub.stats.s3_reads
 
-    result, duplicates, frames = run(scenario())
-    assert result.data == {"guid": "twice", "code": 0} and duplicates == 1
-    assert frames == [
-        "subscribe: twice",
-        "ack: twice",
-        "unsubscribe: twice",
-        "ack: twice",
-        "unsubscribe: twice",
-    ]
-
-
-def test_an_ack_written_just_before_the_connection_died_is_sent_again():
-    async def scenario():
-        seen_acks = []
-
-        def relay(frame: str) -> list[str]:
-            if frame == "subscribe: g1":
-                return [_result_frame("g1")]
-            if frame == "ack: g1":
-                seen_acks.append(frame)
-                return [DROP] if len(seen_acks) == 1 else []
-            return []
-
-        async with scripted_server(relay) as server:
-            async with Subscriber(SubscriberConfig(server.url, backoff=FAST)) as sub:
-                await sub.subscribe("g1")
-                await sub.wait("g1", 10)
-                await wait_until_async(lambda: len(seen_acks) == 2, what="the replayed ack")
-                return sub.reconnects, sub.stats.acks_replayed, len(server.headers)
-
-    reconnects, replayed, connections = run(scenario())
-    assert (reconnects, replayed, connections) == (1, 1, 2)
-
-
-def test_a_publish_whose_connection_dies_is_resent_at_once_on_the_new_one():
-    async def scenario():
-        publishes = []
-
-        def relay(frame: str) -> list[str]:
-            if not frame.startswith("{"):
-                return []
-            publishes.append(frame)
-            if len(publishes) == 1:
-                return [DROP]  # the worker's connection dies before the ack
-            return [json.dumps({"type": "ack", "guid": "w1", "acknowledgedBy": "router-1"})]
-
-        async with scripted_server(relay) as server:
-            # An ack timeout far longer than the test: only the reconnect can trigger the resend.
-            config = PublisherConfig(server.url, backoff=FAST, ack_timeout_s=60)
-            async with Publisher(config) as pub:
-                ack = await pub.publish("w1", {"code": 0})
-                return ack, pub.stats, publishes
-
-    ack, stats, publishes = run(scenario())
-    assert ack.acknowledged_by == "router-1" and ack.sends == 2
-    assert stats.reconnect_resends == 1 and stats.resends == 0
-    assert publishes[0] == publishes[1]  # the same JSON, byte for byte
-
-
-def test_closing_the_publisher_fails_a_pending_publish_at_once():
-    async def scenario():
-        async with scripted_server() as server:  # a relay that never acks
-            pub = await Publisher(PublisherConfig(server.url, ack_timeout_s=60)).start()
-            publishing = asyncio.create_task(pub.publish("never-acked", {"code": 0}))
-            await wait_until_async(lambda: server.frames, what="the publish to arrive")
-            await pub.close()
-            with pytest.raises(PublishFailed, match="the client was closed"):
-                await asyncio.wait_for(publishing, 10)  # not the 60 s ack timeout
-
-    run(scenario())
-
-
-def test_unreadable_frames_and_error_replies_are_counted_not_fatal():
-    async def scenario():
-        def relay(frame: str) -> list[str]:
-            if frame == "subscribe: g2":
-                noise = [
-                    "{broken",
-                    "error: invalid guid in ack",
-                    "pong",
-                    "[1, 2]",
-                    '{"type":"ack","guid":"g2"}',
-                ]
-                return [*noise, _result_frame("g2")]
-            return []
-
-        async with scripted_server(relay) as server:
-            async with Subscriber(SubscriberConfig(server.url)) as sub:
-                await sub.subscribe("g2")
-                result = await sub.wait("g2", 10)
-                return result, sub.stats
-
-    result, stats = run(scenario())
-    assert result.data == {"guid": "g2", "code": 0}  # an ack frame carrying the guid is not the result
-    assert stats.errors == 2 and stats.last_error == "error: invalid guid in ack"
+    completed, untouched, reads = run(scenario())
+    assert completed.from_s3 and completed.data == {**stored, **light}  # the message wins
+    assert not untouched.from_s3 and untouched.data == full and reads == 1
