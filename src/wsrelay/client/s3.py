@@ -1,4 +1,4 @@
-"""Large results in S3, as the worker and the router exchange them today.
+"""Large results in S3, exchanged the way the production worker and router do it.
 
 The worker writes the full result JSON to ``s3://bucket/<prefix><s3Key>`` and publishes a light
 message; the router reads the object and merges ``{**object, **message}``. boto3 is imported
