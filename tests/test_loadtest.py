@@ -289,6 +289,7 @@ URL = "ws://127.0.0.1:3001/local"
         ([URL, "--arrivals", "bursty"], "invalid choice: 'bursty'"),
         ([URL, "--rate", "fast"], "invalid float value: 'fast'"),
         ([URL, "--rate", "inf"], "--rate inf: must be a finite number"),
+        ([URL, "--rate", "1e7"], "--rate 1e+07: at most 100000 jobs/s per run"),
         ([URL, "--grace", "inf"], "--grace inf: must be a finite number"),
         ([URL, "--enqueue-delay-ms", "1e12"], "--enqueue-delay-ms and --grace: at most"),
     ],

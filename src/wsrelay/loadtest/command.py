@@ -29,6 +29,7 @@ from wsrelay.smoke.command import check_output, check_url, parse_headers
 
 HELP = "load a relay endpoint with router/worker jobs (open or closed loop); latency, throughput, losses"
 MAX_DURATION_S = 24 * 3600.0
+MAX_RATE = 100_000.0
 MAX_DELAY_MS = 3600_000.0  # --enqueue-delay-ms and --grace lengthen the run: keep it bounded
 
 
@@ -99,6 +100,11 @@ def spec_from(args: argparse.Namespace) -> LoadSpec:
             raise UsageError(f"{flag} {number:g}: must be a finite number")
     rate = args.rate if args.rate is not None or args.pairs is not None else 100.0
     _positive("--rate", rate)
+    if rate is not None and rate > MAX_RATE:
+        raise UsageError(
+            f"--rate {rate:g}: at most {MAX_RATE:g} jobs/s per run (one generator process sustains a "
+            "few thousand; run several machines and merge with wsrelay loadtest-merge)"
+        )
     _positive("--pairs", args.pairs)
     _positive("--duration", args.duration)
     if args.duration > MAX_DURATION_S:
