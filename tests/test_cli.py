@@ -47,3 +47,29 @@ def test_a_closed_pipe_ends_quietly(entry="from wsrelay.cli import entry; sys.ex
         error = proc.stderr.read().decode()
         assert proc.wait(60) in (0, 1)
     assert "Traceback" not in error
+
+
+BLOCKED = """
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"hdrh", "simpy", "matplotlib"}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Blocker())
+from wsrelay.cli import entry
+sys.exit(entry())
+"""
+
+
+def test_a_tool_without_its_extra_says_which_extra_in_one_line():
+    for argv, extra in (
+        (["loadtest", "ws://127.0.0.1:9/x"], "tools"),
+        (["simulate", "--scenario", "steady"], "sim"),
+        (["cost", "--plot", "/tmp/never-written.png"], "sim"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", BLOCKED, *argv], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"needs the '{extra}' extra" in lines[0], result.stderr

@@ -32,7 +32,7 @@ def legacy_publish(client, table, connection_id, guid):
 
 
 def legacy_subscribers(client, table, guid):
-    """Today's subscriber lookup: a Query on the SubscriptionIndex GSI."""
+    """The legacy Node relay's subscriber lookup: a Query on the SubscriptionIndex GSI."""
     items = client.query(
         TableName=table,
         IndexName=LEGACY_INDEX,

@@ -108,3 +108,51 @@ def test_cli_entry_point(lam, capsys, monkeypatch):
 
     assert cli.main(["prune-versions", FN, "--keep", "1", "--dry-run"]) == 0
     assert FN in capsys.readouterr().out
+
+
+def test_unreachable_endpoint_is_one_line_and_exit_2(capsys):
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=0.5),
+    )
+    assert prune_versions.main([FN, "--keep", "1"], client=client) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("wsrelay prune-versions: error: Could not connect")
+
+
+def test_no_region_or_credentials_is_one_line_and_exit_2(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    keep = {"PATH", "PYTHONPATH", "HOME", "VIRTUAL_ENV"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none")
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    for extra, words in (({}, "region"), ({"AWS_DEFAULT_REGION": "us-east-1"}, "credentials")):
+        result = subprocess.run(
+            [sys.executable, "-m", "wsrelay.cli", "prune-versions", FN, "--keep", "1"],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0].lower(), result.stderr
+
+
+def test_a_function_that_cannot_be_listed_is_reported_and_the_rest_go_on(lam, capsys):
+    client, stub = lam
+    stub.add_client_error("list_versions_by_function", "ResourceNotFoundException", http_status_code=404)
+    expect_listing(stub, [1, 2, 3])
+    assert prune_versions.prune(client, ["missing", FN], 1, True, print) == 1
+    out = capsys.readouterr().out
+    assert "missing: NOT listed" in out and f"{FN}: keep" in out

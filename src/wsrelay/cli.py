@@ -18,16 +18,34 @@ from typing import Any, NoReturn
 from wsrelay.gateway import settings
 from wsrelay.gateway.settings import SettingsError
 
-# Operator tools: subcommand -> (module, one-line help). The module exposes ``HELP``,
-# ``add_arguments(parser)`` and ``run(args) -> int``; only the chosen command's module is
-# imported, so ``wsrelay serve`` (and ``--help``) never load the tools' libraries.
+# Operator tools: subcommand -> (module, one-line help, the extra with its libraries). The
+# module exposes ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; only the chosen
+# command's module is imported, so ``wsrelay serve`` (and ``--help``) never load the tools'
+# libraries.
 TOOLS = {
-    "smoke": ("wsrelay.smoke.command", "check a relay endpoint step by step (PASS/FAIL per step)"),
-    "loadtest": ("wsrelay.loadtest.command", "load a relay endpoint with router/worker jobs"),
-    "loadtest-merge": ("wsrelay.loadtest.merge_command", "merge wsrelay loadtest --json reports"),
-    "cost": ("wsrelay.cost.command", "monthly cost of each deployment (provisioned, LMI, on demand)"),
-    "simulate": ("wsrelay.simulate.command", "simulate the pipeline under each compute mode and relay"),
+    "smoke": ("wsrelay.smoke.command", "check a relay endpoint step by step (PASS/FAIL per step)", "local"),
+    "loadtest": ("wsrelay.loadtest.command", "load a relay endpoint with router/worker jobs", "tools"),
+    "loadtest-merge": ("wsrelay.loadtest.merge_command", "merge wsrelay loadtest --json reports", "tools"),
+    "cost": ("wsrelay.cost.command", "monthly cost of each deployment (provisioned, LMI, on demand)", "sim"),
+    "simulate": (
+        "wsrelay.simulate.command",
+        "simulate the pipeline under each compute mode and relay",
+        "sim",
+    ),
 }
+
+
+class MissingExtra(Exception):
+    """A tool's library is not installed (``make serve`` installs the ``local`` extra only)."""
+
+
+def _run_tool(module: Any, args: argparse.Namespace) -> int:
+    try:
+        return int(module.run(args))
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] == "wsrelay":
+            raise
+        raise MissingExtra(f"No module named {error.name!r}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,10 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     tools = {}
-    for name, (module_name, summary) in TOOLS.items():
+    for name, (module_name, summary, extra) in TOOLS.items():
         parser_of_tool = sub.add_parser(name, help=summary, description=summary)
         if argv[:1] == [name]:
-            tools[name] = module = importlib.import_module(module_name)
+            try:
+                tools[name] = module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                return _missing_extra(name, extra, f"No module named {error.name!r}")
             parser_of_tool.description = module.HELP
             module.add_arguments(parser_of_tool)
     package = sub.add_parser("package", help="build dist/wsrelay-lambda.zip")
@@ -85,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
 
     if args.command in tools:
-        return int(tools[args.command].run(args))
+        try:
+            return _run_tool(tools[args.command], args)
+        except MissingExtra as error:
+            return _missing_extra(args.command, TOOLS[args.command][2], str(error))
     if args.command == "package":
         from wsrelay import package as packager
 
@@ -93,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _missing_extra(command: str, extra: str, detail: str) -> int:
+    print(
+        f"wsrelay {command}: error: needs the {extra!r} extra ({detail}): "
+        f"pip install -e '.[{extra}]' (make test installs every extra)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def entry() -> int:

@@ -9,8 +9,9 @@ pruning, deployments eventually fail. This keeps, per function:
 - every version an alias points to, including versions in an alias's weighted routing;
 - every version that carries a provisioned concurrency configuration;
 
-and deletes the rest (``--dry-run`` only lists them). A failed delete is reported and the others
-go on; the exit status is 1 if any failed.
+and deletes the rest (``--dry-run`` only lists them). A failed delete (or a function that cannot
+be listed) is reported and the others go on; the exit status is 1 if any failed, 2 with one line
+when AWS cannot be reached at all (no credentials or region, the endpoint unreachable).
 """
 
 from __future__ import annotations
@@ -73,9 +74,16 @@ def plan(client: Any, function: str, keep: int) -> PrunePlan:
 
 def prune(client: Any, functions: list[str], keep: int, dry_run: bool, out: Callable[[str], None]) -> int:
     """Plan and (unless `dry_run`) delete; returns the number of failed deletes."""
+    from botocore.exceptions import ClientError
+
     failures = 0
     for function in functions:
-        decided = plan(client, function, keep)
+        try:
+            decided = plan(client, function, keep)
+        except ClientError as error:  # this function (not found, access denied): go on
+            failures += 1
+            out(f"{function}: NOT listed: {error}")
+            continue
         kept = sorted(set(decided.keep) | set(decided.protected))
         out(f"{function}: keep {kept or 'none'}; delete {decided.delete or 'none'}")
         for version, why in sorted(decided.protected.items()):
@@ -107,11 +115,17 @@ def main(argv: list[str] | None = None, client: Any = None) -> int:
     args = parser.parse_args(argv)
     if args.keep < 1:
         parser.error("--keep must be at least 1")
-    if client is None:
-        import boto3
+    from botocore.exceptions import BotoCoreError
 
-        client = boto3.client("lambda", region_name=args.region)
-    failures = prune(client, args.functions, args.keep, args.dry_run, print)
+    try:
+        if client is None:
+            import boto3
+
+            client = boto3.client("lambda", region_name=args.region)
+        failures = prune(client, args.functions, args.keep, args.dry_run, print)
+    except BotoCoreError as error:  # no credentials or region, the endpoint unreachable
+        print(f"wsrelay prune-versions: error: {error}", file=sys.stderr)
+        return 2
     return 1 if failures else 0
 
 
