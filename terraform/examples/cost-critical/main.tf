@@ -1,4 +1,4 @@
-# The plan's cost-critical variant: only sendmessage (the hot path) on Lambda Managed Instances;
+# The migration plan's cost-critical variant (docs/runbook.md): only sendmessage (the hot path) on Lambda Managed Instances;
 # onconnect and ondisconnect stay on provisioned concurrency.
 
 terraform {
