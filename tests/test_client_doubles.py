@@ -169,12 +169,29 @@ def test_the_offload_threshold_is_31_kib_of_compact_json():
         async with scripted_server(_acking_relay) as server:
             async with Publisher(PublisherConfig(server.url)) as pub:
                 ack = await pub.publish("edge", result_of_length(31 * 1024))
-                with pytest.raises(ResultTooLarge, match="31745 characters exceed 31744"):
+                with pytest.raises(ResultTooLarge, match="31745 bytes exceed 31744"):
                     await pub.publish("edge", result_of_length(31 * 1024 + 1))
+                # 16,000 characters, 32,000 bytes: over the relay's 32 KB frame as UTF-8
+                with pytest.raises(ResultTooLarge, match="bytes exceed 31744"):
+                    await pub.publish("wide", {"stdout": "\u00e9" * 16000})
                 return ack, server.frames
 
     ack, frames = run(scenario())
     assert not ack.via_s3 and [len(frame) for frame in frames] == [31 * 1024]
+
+
+def test_a_result_whose_connection_is_lost_after_every_send_fails_instead_of_looping():
+    async def scenario():
+        # a relay that drops the connection on every result (as a 1009 close would)
+        async with scripted_server(lambda frame: [DROP] if frame.startswith("{") else []) as server:
+            config = PublisherConfig(server.url, backoff=FAST, max_lost_sends=3)
+            async with Publisher(config) as pub:
+                with pytest.raises(PublishFailed, match="lost after each of 3 sends"):
+                    await pub.publish("doomed", {"code": 0})
+            return server.frames
+
+    frames = run(scenario())
+    assert frames.count('{"code":0,"guid":"doomed"}') == 3
 
 
 def test_the_subscriber_outlasts_its_backoff_limit_while_a_guid_is_awaited():

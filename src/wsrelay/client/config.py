@@ -75,7 +75,12 @@ class PublisherConfig(ConnectionConfig):
     """The worker side.
 
     - `ack_timeout_s`, `max_resends`: the worker's 3 s and 3 resends of the same JSON;
-    - `offload_threshold`: results whose JSON is longer go to S3 first (needs `s3`);
+    - `offload_threshold`: results whose JSON is longer, in UTF-8 bytes, go to S3 first (needs
+      `s3`). The worker counts JavaScript string length; bytes are never fewer, and bytes are what
+      the relay's 32 KB frame limit counts;
+    - `max_lost_sends`: a result whose connection is lost right after each of this many sends
+      in a row fails with `PublishFailed` (a relay that closes on it, e.g. 1009, would otherwise
+      be retried forever);
     - `backoff`: bounded by default (`max_attempts` 10): a publish raises `PublishFailed` when the
       relay stays unreachable, instead of hanging.
     """
@@ -84,9 +89,10 @@ class PublisherConfig(ConnectionConfig):
     ack_timeout_s: float = 3.0
     max_resends: int = 3
     offload_threshold: int = OFFLOAD_THRESHOLD
+    max_lost_sends: int = 10
     s3: S3Config | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.ack_timeout_s <= 0 or self.max_resends < 0:
-            raise ValueError("ack_timeout_s must be positive and max_resends >= 0")
+        if self.ack_timeout_s <= 0 or self.max_resends < 0 or self.max_lost_sends < 1:
+            raise ValueError("ack_timeout_s must be positive, max_resends >= 0, max_lost_sends >= 1")

@@ -80,7 +80,7 @@ class Publisher(LinkedClient):
             raise ValueError(f"{guid} is already being published")
         body = {**result, "guid": guid}
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-        via_s3 = len(text) > self.config.offload_threshold
+        via_s3 = len(text.encode("utf-8")) > self.config.offload_threshold
         if via_s3:
             text = await self._offload(guid, text, body)
         try:
@@ -92,7 +92,9 @@ class Publisher(LinkedClient):
     async def _offload(self, guid: str, text: str, body: dict[str, Any]) -> str:
         if self._bucket is None:
             raise ResultTooLarge(
-                guid, 0, f"{len(text)} characters exceed {self.config.offload_threshold} and no S3 is set"
+                guid,
+                0,
+                f"{len(text.encode('utf-8'))} bytes exceed {self.config.offload_threshold} and no S3 is set",
             )
         try:
             await self._bucket.put(guid, text)
@@ -102,7 +104,7 @@ class Publisher(LinkedClient):
         return json.dumps(light_message(guid, guid, body), separators=(",", ":"))
 
     async def _send_until_acked(self, guid: str, text: str) -> tuple[int, tuple[str, float]]:
-        sends = timeouts = 0
+        sends = timeouts = lost = 0
         cfg = self.config
         loop = asyncio.get_running_loop()
         while True:
@@ -128,6 +130,11 @@ class Publisher(LinkedClient):
                 self.stats.resends += 1
                 continue
             if outcome is None:
+                lost += 1
+                if lost >= cfg.max_lost_sends:
+                    raise PublishFailed(
+                        guid, sends, f"the connection was lost after each of {lost} sends in a row"
+                    )
                 self.stats.reconnect_resends += 1
                 continue
             return sends, outcome
