@@ -270,3 +270,36 @@ def test_in_process_runtime_runs_its_own_relay_and_imports_other_routes(tmp_path
     store.close()
     lines = (tmp_path / "handlers.log").read_text().splitlines()
     assert [line.count('"outcome":"subscribed"') for line in lines][:1] == [1]
+
+
+class FakeReader:
+    """What `ManagementApi.serve` reads after the head: the rest of the request, then EOF."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def read(self, n: int) -> bytes:
+        chunk, self.data = self.data[:n], self.data[n:]
+        return chunk
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /local/@connections/abc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+        b"POST /local/@connections/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    ],
+    ids=["illegal chunk header", "conflicting lengths"],
+)
+def test_a_malformed_http_request_is_answered_400(request_bytes):
+    api, _ = management()
+    head, _, rest = request_bytes.partition(b"\r\n\r\n")
+    writer = FakeWriter()
+
+    async def drain() -> None:
+        return None
+
+    writer.drain = drain  # type: ignore[attr-defined]
+    asyncio.run(api.serve(head + b"\r\n\r\n", FakeReader(rest), writer))  # type: ignore[arg-type]
+    assert bytes(writer.data).startswith(b"HTTP/1.1 400 ")
+    assert b"Bad request" in bytes(writer.data)

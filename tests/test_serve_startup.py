@@ -39,6 +39,12 @@ def test_port_in_use(tmp_path):
     one_line_error(result, f"cannot listen on 127.0.0.1:{port}", "in use")
 
 
+def test_a_host_that_does_not_resolve(tmp_path):
+    result = serve("--host", "256.1.1.1", "--port", "0", "--state-dir", str(tmp_path))
+    line = one_line_error(result, "cannot listen on 256.1.1.1:0")
+    assert "while attempting" not in line and "Unknown error" not in line
+
+
 def test_state_dir_that_cannot_be_created(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -57,3 +63,5 @@ def test_a_handler_that_fails_its_init(tmp_path, runtime):
 def test_unknown_flag_and_bad_value_are_one_line(tmp_path):
     one_line_error(serve("--no-such-flag"), "unrecognized arguments: --no-such-flag")
     one_line_error(serve("--fault-seed", "x"), "--fault-seed")
+    for flag in ("--log-max-mb", "--post-latency-ms", "--idle-timeout"):
+        one_line_error(serve(flag, "inf"), f"{flag} must be a")

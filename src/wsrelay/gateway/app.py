@@ -78,7 +78,10 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
     try:
         sock = listen(settings.host, settings.port)
     except OSError as error:
-        reason = os.strerror(error.errno) if error.errno else str(error)
+        # socket.create_server words it "<strerror> (while attempting to bind on ...)", and a
+        # name that does not resolve carries a getaddrinfo code, not an errno.
+        reason = os.strerror(error.errno) if error.errno and error.errno > 0 else str(error.strerror or error)
+        reason = reason.split(" (while attempting")[0]
         raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
     port = sock.getsockname()[1]
     management_endpoint = f"http://{settings.host}:{port}/{settings.stage}"

@@ -83,7 +83,11 @@ class ManagementApi:
                 return
             if not isinstance(event, h11.Request):
                 continue
-            body = await self._body(http, reader)
+            try:
+                body = await self._body(http, reader)
+            except h11.RemoteProtocolError as error:  # e.g. an illegal chunk header
+                await _respond(http, writer, (400, {"message": f"Bad request: {error}"}, None))
+                return
             if body is None:
                 return
             if len(body) > self.message_limit:

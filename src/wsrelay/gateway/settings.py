@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,11 +54,11 @@ def _table(v: str) -> str | None:
 
 
 def _positive(v: float) -> str | None:
-    return None if v > 0 else "must be positive"
+    return None if 0 < v < math.inf else "must be a positive finite number"
 
 
 def _non_negative(v: float) -> str | None:
-    return None if v >= 0 else "must not be negative"
+    return None if 0 <= v < math.inf else "must be a finite number, not negative"
 
 
 def _fraction(v: float) -> str | None:

@@ -77,11 +77,16 @@ class WorkerProcess:
         )
         worker = cls(handler, process)
         assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), WORKER_READY_TIMEOUT_S)
-        ready = json.loads(line or b"{}")
-        if "ready" not in ready:
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), WORKER_READY_TIMEOUT_S)
+            ready = json.loads(line or b"{}")
+        except BaseException:  # hung or garbled init: no process left behind
             await worker.stop()
-            raise RuntimeError(f"{handler} failed its init: {ready.get('initError', 'no output')}")
+            raise
+        if not isinstance(ready, dict) or "ready" not in ready:
+            await worker.stop()
+            error = ready.get("initError", "no output") if isinstance(ready, dict) else "bad output"
+            raise RuntimeError(f"{handler} failed its init: {error}")
         return worker
 
     @property
