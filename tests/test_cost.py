@@ -268,6 +268,9 @@ def test_plot_to_an_unwritable_place_is_one_line(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert "cannot write" in error_line(capsys, "--plot", str(blocker / "x.png"))
+    assert "expected a FILE.png" in error_line(capsys, "--plot", str(tmp_path))  # a folder
+    assert "expected a FILE.png" in error_line(capsys, "--plot", str(tmp_path / "cost"))  # no .png
+    assert list(tmp_path.iterdir()) == [blocker]  # nothing written
 
 
 def test_every_price_row_has_a_source_and_a_check_date():

@@ -98,6 +98,7 @@ def test_a_refused_upgrade_fails_the_first_step_naming_the_status(tmp_path):
         (["ws://127.0.0.1:3001/local", "--timeout", "soon"], "--timeout: invalid float value"),
         (["ws://127.0.0.1:3001/local", "--header", "no-colon"], "--header 'no-colon'"),
         (["ws://127.0.0.1:3001/local", "--json", "/nonexistent/dir/x.json"], "does not exist"),
+        (["ws://127.0.0.1:3001/local", "--json", "/"], "is a folder, expected a file"),
         (["ws://127.0.0.1:3001/local", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "the following arguments are required: url"),
     ],

@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from wsrelay.cost import model, prices, report, sizing
 
     try:
+        if args.plot is not None and (args.plot.is_dir() or args.plot.suffix.lower() != ".png"):
+            raise InputError(f"--plot {args.plot}: expected a FILE.png")
         inputs = _inputs(args)
         table = prices.load(inputs.region, args.prices)
         data = sizing.load_measured(args.measured) if args.measured else None

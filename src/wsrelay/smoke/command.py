@@ -55,8 +55,13 @@ def check_url(url: str) -> None:
 
 
 def check_output(path: Path | None, flag: str) -> None:
-    """ValueError unless `path` (an output file) can be created: its folder exists."""
-    if path is not None and not path.parent.is_dir():
+    """ValueError unless `path` (an output file) can be created: its folder exists and it is
+    not itself a folder."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ValueError(f"{flag} {path}: is a folder, expected a file")
+    if not path.parent.is_dir():
         raise ValueError(f"{flag} {path}: folder {path.parent} does not exist")
 
 
@@ -77,7 +82,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"wsrelay smoke: error: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    results = asyncio.run(run_steps(args.url, headers, args.timeout, lambda r: print(_line(r), flush=True)))
+    try:
+        results = asyncio.run(
+            run_steps(args.url, headers, args.timeout, lambda r: print(_line(r), flush=True))
+        )
+    except KeyboardInterrupt:
+        print("wsrelay smoke: interrupted", file=sys.stderr)
+        return 130
     passed = all(result.ok for result in results)
     failed = sum(not result.ok for result in results)
     elapsed = (time.perf_counter() - started) * 1000.0
