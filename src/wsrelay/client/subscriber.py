@@ -82,6 +82,9 @@ class Subscriber(LinkedClient):
                 future.set_exception(ClientClosed("the subscriber was closed"))
                 future.exception()  # retrieved: nobody may be waiting on it any more
         self._waiters.clear()
+        for task in list(self._tasks):  # results still being fetched from S3: nobody awaits them
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._link.close()
 
     async def subscribe(self, guid: str) -> None:
