@@ -307,3 +307,24 @@ def test_lambda_defaults_to_dynamodb():
     assert Settings.from_env({}).store == "sqlite"
     settings = Settings.from_env({"WSRELAY_MANAGEMENT_ENDPOINT": "https://x.example/prod/"})
     assert settings.management_endpoint == "https://x.example/prod"
+
+
+def test_settings_survive_the_environment_both_ways():
+    """What the local stack hands its worker processes (`to_env`) reads back (`from_env`) as the
+    same settings: one mapping of variable names, in config.py."""
+    from wsrelay.config import Settings
+
+    settings = Settings(
+        table="t-1",
+        result_ttl_seconds=42,
+        store="dynamodb",
+        sqlite_path="/x/r.db",
+        management_endpoint="http://127.0.0.1:1/local",
+        dynamodb_endpoint="http://127.0.0.1:2",
+        legacy_subscriptions=True,
+        metrics_namespace="ns",
+        service="svc",
+        region="eu-west-1",
+    )
+    assert Settings.from_env(settings.to_env()) == settings
+    assert Settings.from_env(Settings().to_env()) == Settings()

@@ -76,6 +76,25 @@ class Settings:
             region=aws_region(env),
         )
 
+    def to_env(self) -> dict[str, str]:
+        """The environment variables `from_env` reads back as these settings (what Terraform
+        sets for the functions in AWS; the local stack gives it to its worker processes)."""
+        env = {
+            "CONNECTIONS_TABLE": self.table,
+            "RESULT_TTL_SECONDS": str(self.result_ttl_seconds),
+            "WSRELAY_STORE": self.store,
+            "WSRELAY_SQLITE_PATH": self.sqlite_path,
+            "WSRELAY_LEGACY_SUBSCRIPTIONS": "true" if self.legacy_subscriptions else "false",
+            "WSRELAY_METRICS_NAMESPACE": self.metrics_namespace,
+            "WSRELAY_SERVICE": self.service,
+            "AWS_REGION": self.region,
+        }
+        if self.management_endpoint is not None:
+            env["WSRELAY_MANAGEMENT_ENDPOINT"] = self.management_endpoint
+        if self.dynamodb_endpoint is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint
+        return env
+
 
 def aws_region(env: Mapping[str, str] | None = None) -> str:
     """The AWS region the SDK would pick from the environment, else ``us-east-1``."""

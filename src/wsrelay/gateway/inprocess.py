@@ -21,7 +21,6 @@ from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from wsrelay.config import Settings, aws_region
 from wsrelay.functions import RelayFunctions
 from wsrelay.gateway.handler_log import HandlerLog
 from wsrelay.gateway.housekeeping import WriteBehind
@@ -53,20 +52,6 @@ class InProcessContext(LambdaContext):
         self.outbound = outbound
 
 
-def relay_settings(settings: GatewaySettings, management_endpoint: str) -> Settings:
-    """The relay's `Settings` as the gateway's flags give them (Terraform sets the same in AWS)."""
-    return Settings(
-        table=settings.table,
-        result_ttl_seconds=settings.result_ttl_seconds,
-        store=settings.store,
-        sqlite_path=str(settings.state_dir / "relay.sqlite3"),
-        management_endpoint=management_endpoint,
-        dynamodb_endpoint=settings.dynamodb_endpoint,
-        legacy_subscriptions=settings.legacy_subscriptions,
-        region=aws_region(),
-    )
-
-
 class InProcessRuntime:
     """The relay's functions in the gateway process, posting straight to its connections."""
 
@@ -74,7 +59,7 @@ class InProcessRuntime:
         self, settings: GatewaySettings, management_endpoint: str, outbound: Outbound, inline: bool
     ) -> None:
         self.settings = settings
-        self.relay_settings = relay_settings(settings, management_endpoint)
+        self.relay_settings = settings.relay_settings(management_endpoint)
         self.outbound = outbound
         self.inline = inline
         self.pool = ThreadPoolExecutor(settings.concurrency or 16, thread_name_prefix="wsrelay-fn")

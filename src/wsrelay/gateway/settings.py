@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsrelay.config import MAX_RESULT_TTL_SECONDS, STORES, TABLE_NAME
+from wsrelay.config import MAX_RESULT_TTL_SECONDS, STORES, TABLE_NAME, Settings, aws_region
 
 RUNTIMES = ("inprocess", "lmi", "ondemand")
 HANDLERS = {
@@ -174,6 +174,20 @@ class GatewaySettings:
     @property
     def log_max_bytes(self) -> int:
         return int(self.log_max_mb * 2**20)
+
+    def relay_settings(self, management_endpoint: str) -> Settings:
+        """The relay's `Settings` as these flags give them, for both runtimes: the in-process
+        runtime builds its functions from them, the worker processes get them as environment."""
+        return Settings(
+            table=self.table,
+            result_ttl_seconds=self.result_ttl_seconds,
+            store=self.store,
+            sqlite_path=str((self.state_dir / "relay.sqlite3").resolve()),
+            management_endpoint=management_endpoint,
+            dynamodb_endpoint=self.dynamodb_endpoint,
+            legacy_subscriptions=self.legacy_subscriptions,
+            region=aws_region(),
+        )
 
     def validate(self) -> GatewaySettings:
         """Raise `SettingsError` naming the first bad flag; return self."""

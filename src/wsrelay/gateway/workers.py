@@ -25,7 +25,6 @@ import sys
 import time
 from typing import Any
 
-from wsrelay.config import aws_region
 from wsrelay.gateway.handler_log import HandlerLog
 from wsrelay.gateway.housekeeping import every
 from wsrelay.gateway.runtime import Event, Failure, Invocation, elapsed_ms, function_name, raised, status_of
@@ -39,19 +38,7 @@ _STREAM_LIMIT = 4 * 1024 * 1024
 
 def handler_environment(settings: GatewaySettings, management_endpoint: str) -> dict[str, str]:
     """The environment the worker processes' handlers run with (as Terraform sets it in AWS)."""
-    env = {
-        "WSRELAY_STORE": settings.store,
-        "WSRELAY_SQLITE_PATH": str((settings.state_dir / "relay.sqlite3").resolve()),
-        "RESULT_TTL_SECONDS": str(settings.result_ttl_seconds),
-        "CONNECTIONS_TABLE": settings.table,
-        "WSRELAY_MANAGEMENT_ENDPOINT": management_endpoint,
-        "WSRELAY_LEGACY_SUBSCRIPTIONS": "true" if settings.legacy_subscriptions else "false",
-        "AWS_REGION": aws_region(),
-        **local_credentials(),
-    }
-    if settings.dynamodb_endpoint:
-        env["AWS_ENDPOINT_URL_DYNAMODB"] = settings.dynamodb_endpoint
-    return env
+    return {**settings.relay_settings(management_endpoint).to_env(), **local_credentials()}
 
 
 class WorkerProcess:
