@@ -313,6 +313,6 @@ def describe(error: BaseException) -> str:
         frame = error.rcvd or error.sent
         if frame is None:
             return "connection lost without a close frame"
-        return f"closed with {frame.code}" + (f" ({frame.reason})" if frame.reason else "")
+        return f"connection closed with {frame.code}" + (f" ({frame.reason})" if frame.reason else "")
     text = str(error) or type(error).__name__
     return text.splitlines()[0] if text else type(error).__name__

@@ -57,7 +57,7 @@ class Probe:
         try:
             await self.ws.send(text)
         except ConnectionClosed as closed:
-            raise StepFailed(f"connection {describe(closed)} while sending") from closed
+            raise StepFailed(f"{describe(closed)} while sending") from closed
 
     async def expect(self, matches: Callable[[str], bool], timeout: float, what: str) -> str:
         """The first frame that `matches`, within `timeout` seconds."""
@@ -71,7 +71,7 @@ class Probe:
                 seen = f"; got {_short(self.unmatched[-1])!r}" if self.unmatched else "; got nothing"
                 raise NoFrame(f"no {what} within {timeout:g} s{seen}") from None
             except ConnectionClosed as closed:
-                raise StepFailed(f"connection {describe(closed)} while waiting for {what}") from closed
+                raise StepFailed(f"{describe(closed)} while waiting for {what}") from closed
             text = message if isinstance(message, str) else message.decode("utf-8", "replace")
             if matches(text):
                 return text
