@@ -6,7 +6,7 @@ environment (as `wsrelay.handlers` builds them at import), without writing ``os.
 from __future__ import annotations
 
 import os
-import time
+import uuid
 
 from wsrelay.functions import RelayFunctions
 from wsrelay.wiring import from_environment
@@ -32,7 +32,13 @@ def invoke(route: str, connection_id: str, body: str | None) -> tuple[int, int]:
     return fn(event, None)["statusCode"], os.getpid()
 
 
-def warm(seconds: float) -> int:
-    """Keep this process busy so the pool starts all its processes."""
-    time.sleep(seconds)
+def warm(directory: str, count: int) -> int:
+    """Register this process and return only once `count` calls run at once: the pool has
+    started that many processes (each past its init)."""
+    from pathlib import Path
+
+    from waiting import wait_until
+
+    (Path(directory) / uuid.uuid4().hex).write_text(str(os.getpid()))
+    wait_until(lambda: len(os.listdir(directory)) >= count, 60, what=f"{count} pool processes up")
     return os.getpid()

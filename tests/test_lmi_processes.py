@@ -31,7 +31,7 @@ def store_env(request, tmp_path):
     }
 
 
-def test_no_result_lost_and_every_ack_routed_across_processes(store_env, management_api):
+def test_no_result_lost_and_every_ack_routed_across_processes(store_env, management_api, tmp_path):
     env = {
         **store_env,
         "WSRELAY_MANAGEMENT_ENDPOINT": management_api.endpoint,
@@ -48,7 +48,10 @@ def test_no_result_lost_and_every_ack_routed_across_processes(store_env, managem
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(4, mp_context=ctx, initializer=lmi_worker.init, initargs=(env,)) as pool:
         # keep the pool busy until its processes are up (and past their init)
-        warm = {f.result(timeout=120) for f in [pool.submit(lmi_worker.warm, 1.5) for _ in range(4)]}
+        rendezvous = tmp_path / "warm"
+        rendezvous.mkdir()
+        calls = [pool.submit(lmi_worker.warm, str(rendezvous), 4) for _ in range(4)]
+        warm = {f.result(timeout=120) for f in calls}
         assert len(warm) >= 2
         phase1 = [pool.submit(lmi_worker.invoke, *task) for task in first]
         results = [f.result(timeout=120) for f in phase1]

@@ -49,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             kind = int
         elif isinstance(default, float) or default is None:
             kind = float
-        shown = "" if name in ("functions",) else f" (default: {_shown(name, default)})"
+        # a help text that names its own default says it once
+        said = name == "functions" or "(default:" in text
+        shown = "" if said else f" (default: {_shown(name, default)})"
         if name == "functions":
             group.add_argument(_flag(name), action="append", default=argparse.SUPPRESS, help=text)
         else:
@@ -59,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _shown(name: str, default: Any) -> str:
     if name in ("profile", "result_sizes"):
         return ",".join(f"{a:g}:{b:g}" for a, b in default) or "mean to peak over an hour"
-    return "measured" if default is None and name != "egress_gb_month" else str(default)
+    return str(default)
 
 
 def _inputs(args: argparse.Namespace) -> Inputs:
