@@ -3,6 +3,7 @@ on stdout (scripts read the first stdout line for the endpoints)."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -65,3 +66,18 @@ def test_unknown_flag_and_bad_value_are_one_line(tmp_path):
     one_line_error(serve("--fault-seed", "x"), "--fault-seed")
     for flag in ("--log-max-mb", "--post-latency-ms", "--idle-timeout"):
         one_line_error(serve(flag, "inf"), f"{flag} must be a")
+
+
+@pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
+def test_a_stop_signal_right_after_the_first_line_stops_cleanly(tmp_path, runtime):
+    """Scripts read the first line and may signal at once: the handlers are in place by then."""
+    for attempt in range(5):
+        command = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--runtime", runtime]
+        command += ["--state-dir", str(tmp_path / str(attempt))]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+            assert proc.stdout is not None and proc.stderr is not None
+            assert proc.stdout.readline().startswith("wsrelay serve: websocket=")
+            proc.send_signal(signal.SIGTERM)  # at once
+            out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "wsrelay serve: stopped" in out and "Traceback" not in err

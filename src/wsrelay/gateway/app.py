@@ -68,7 +68,15 @@ def build_runtime(settings: GatewaySettings, management_endpoint: str, connectio
 
 
 async def run(settings: GatewaySettings, announce: Callable[[str], None] = print) -> None:
-    """Serve until SIGINT/SIGTERM; then close every connection and stop the runtime."""
+    """Serve until SIGINT/SIGTERM; then close every connection and stop the runtime.
+
+    The signals are caught from the start: one that arrives while the stack starts (or right
+    after the first line, which scripts wait for) stops it cleanly once it is up, exit status 0.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     try:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -103,10 +111,6 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
         f"wsrelay serve: websocket={gateway.websocket_url} management={gateway.management_endpoint} "
         f"stats={gateway.stats_url} (runtime {settings.runtime}, store {settings.store})"
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:
