@@ -52,16 +52,21 @@ class SharedSqliteStore(SqliteRowStore):
 
     @contextmanager
     def _step(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, inside the file lock and a write transaction."""
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._open()
-            if fcntl is not None:
-                self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        lock = getattr(self._local, "lock", None)
+        """This thread's connection, inside the file lock and a write transaction.
+
+        The lock comes first, even before the connection is opened: switching a new file to WAL
+        needs the database to itself, and processes starting together (the local stack's
+        worker processes run their init at once) would otherwise meet "database is locked".
+        """
+        lock: int | None = getattr(self._local, "lock", None)
+        if lock is None and fcntl is not None:
+            lock = self._local.lock = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         if lock is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            db: sqlite3.Connection | None = getattr(self._local, "db", None)
+            if db is None:
+                db = self._local.db = self._open()
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
