@@ -45,7 +45,7 @@ test: $(DEV_STAMP) $(CHECKOV_STAMP)  ## ruff + mypy + the whole test suite (Terr
 	$(BIN)/pytest $(ARGS)
 
 # handler_cpu.py writes its figures to .wsrelay/ here; run it with its default --output to
-# refresh the cost model's src/wsrelay/cost/measured.json. benchmarks/soak.py (10 min) is run
+# refresh the cost model's src/wsrelay/tools/measured.json. benchmarks/soak.py (10 min) is run
 # by hand (docs/benchmarks.md).
 bench: $(DEV_STAMP)  ## print every benchmark's figures
 	$(BIN)/python benchmarks/round_trips.py

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from wsrelay.tools import moto_serial
+from wsrelay.testing import moto_serial
 
 moto_server = moto_serial.running
 

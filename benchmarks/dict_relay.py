@@ -4,7 +4,7 @@ can show what the emulator itself costs apart from wsrelay's handlers. Benchmark
 keeps state in memory, which the real handlers must never do.
 
 It posts through ``context.outbound``, the gateway's connections, which the in-process runtime
-gives every custom route handler (`wsrelay.gateway.inprocess.InProcessContext`).
+gives every custom route handler (`wsrelay.local.runtimes.inprocess.runtime.InProcessContext`).
 """
 
 from __future__ import annotations

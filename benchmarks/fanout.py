@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wsrelay.outbound.management_api import ManagementApiOutbound, client_config
-from wsrelay.tools.recording_api import RecordingManagementApi
+from wsrelay.testing.recording_api import RecordingManagementApi
 
 
 def main() -> None:

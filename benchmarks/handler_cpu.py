@@ -6,7 +6,7 @@ way Lambda runs them: client construction happens at import and is excluded. It 
 cycles (subscribe, publish, ack, unsubscribe on ``sendmessage``; ``onconnect``/``ondisconnect``)
 and times each invocation with ``time.process_time`` (the child's CPU only: moto and the
 Management API run in other processes or threads of the parent). Resident memory is the child's
-RSS after the run (psutil). The figures go to src/wsrelay/cost/measured.json, which
+RSS after the run (psutil). The figures go to src/wsrelay/tools/measured.json, which
 ``wsrelay cost`` reads as its defaults for sizing.
 
     python benchmarks/handler_cpu.py [--cycles 300] [--result-bytes 4096] [--output FILE]
@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUTPUT = ROOT / "src" / "wsrelay" / "cost" / "measured.json"
+DEFAULT_OUTPUT = ROOT / "src" / "wsrelay" / "tools" / "measured.json"
 OPERATIONS = ("subscribe", "publish", "ack", "unsubscribe", "onconnect", "ondisconnect")
 # The four sendmessage invocations of one job; their mean is the per-invocation figure.
 JOB = ("subscribe", "publish", "ack", "unsubscribe")
@@ -120,7 +120,7 @@ def main() -> None:
     from _support import LOCAL_CREDENTIALS, local_client, moto_server
 
     from wsrelay.stores.dynamodb import create_table
-    from wsrelay.tools.recording_api import RecordingManagementApi
+    from wsrelay.testing.recording_api import RecordingManagementApi
 
     table = f"bench-{uuid.uuid4().hex[:8]}"
     scratch = ROOT / ".bench-handler-cpu.json"

@@ -34,7 +34,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosedError, WebSocketException
 
-from wsrelay.gateway.settings import FRAME_LIMIT, MESSAGE_LIMIT
+from wsrelay.local.settings import FRAME_LIMIT, MESSAGE_LIMIT
 
 # What the gateway's sans-I/O ServerProtocol does: no permessage-deflate, the same size limits,
 # no pings of its own (API Gateway answers pings, it sends none).

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from wsrelay.cost.prices import load
-from wsrelay.simulate import model
-from wsrelay.simulate.command import cpu_seconds
-from wsrelay.simulate.config import COMPUTE_MODES, RELAYS, SimConfig
-from wsrelay.simulate.scenarios import NAMES, Scenario
+from wsrelay.tools.prices import load
+from wsrelay.tools.simulate import model
+from wsrelay.tools.simulate.command import cpu_seconds
+from wsrelay.tools.simulate.parameters import COMPUTE_MODES, RELAYS, SimConfig
+from wsrelay.tools.simulate.scenarios import NAMES, Scenario
 
 TARGET_S = 60.0
 

@@ -11,8 +11,8 @@ import pytest
 
 from wsrelay.functions import RelayFunctions
 from wsrelay.stores.dynamodb import create_table
-from wsrelay.tools import moto_serial
-from wsrelay.tools.recording_api import RecordingManagementApi
+from wsrelay.testing import moto_serial
+from wsrelay.testing.recording_api import RecordingManagementApi
 from wsrelay.wiring import from_environment
 
 

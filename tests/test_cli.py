@@ -8,14 +8,13 @@ import sys
 
 PROBE = """
 import sys
-from wsrelay import cli
+from wsrelay.cli.main import main
 try:
-    cli.main(sys.argv[1:])
+    main(sys.argv[1:])
 except SystemExit:
     pass
-heavy = ("wsrelay.smoke", "wsrelay.loadtest", "wsrelay.cost", "wsrelay.simulate", "rich", "simpy",
-         "matplotlib", "hdrh")
-print(sorted({m.split(".")[0] if not m.startswith("wsrelay") else ".".join(m.split(".")[:2])
+heavy = ("wsrelay.tools.", "rich", "simpy", "matplotlib", "hdrh")
+print(sorted({m.split(".")[0] if not m.startswith("wsrelay") else ".".join(m.split(".")[:3])
               for m in sys.modules if m.startswith(heavy)}))
 """
 
@@ -33,10 +32,10 @@ def test_serve_and_help_load_no_tool():
 
 
 def test_a_tool_loads_its_own_module_only():
-    assert loaded("cost", "--help") == "['wsrelay.cost']"
+    assert loaded("cost", "--help") == "['wsrelay.tools.cost']"
 
 
-def test_a_closed_pipe_ends_quietly(entry="from wsrelay.cli import entry; sys.exit(entry())"):
+def test_a_closed_pipe_ends_quietly(entry="from wsrelay.cli.main import entry; sys.exit(entry())"):
     with subprocess.Popen(
         [sys.executable, "-c", f"import sys; {entry}", "cost", "--format", "json"],
         stdout=subprocess.PIPE,
@@ -56,7 +55,7 @@ class Blocker:
         if name.split(".")[0] in {"hdrh", "simpy", "matplotlib"}:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 sys.meta_path.insert(0, Blocker())
-from wsrelay.cli import entry
+from wsrelay.cli.main import entry
 sys.exit(entry())
 """
 

@@ -13,9 +13,11 @@ import tomllib
 
 import pytest
 
-from wsrelay.cli import main
-from wsrelay.cost import inputs as cost_inputs
-from wsrelay.cost import model, plot, prices, sizing
+from wsrelay.cli.main import main
+from wsrelay.tools import prices
+from wsrelay.tools.cost import inputs as cost_inputs
+from wsrelay.tools.cost import model, plot, sizing
+from wsrelay.tools.measured import load_measured
 
 FIGURES = sizing.Measured(cpu_ms=1.5, rss_mib=50.0, log_bytes=350.0, source="test")
 
@@ -281,7 +283,7 @@ def test_every_price_row_has_a_source_and_a_check_date():
 
 
 def test_measured_figures_are_shipped_and_read():
-    data = sizing.load_measured()
+    data = load_measured()
     assert set(data["per_job_mean"]) == {"cpu_ms", "rss_mib", "log_bytes"}
     figures = sizing.measured(cost_inputs.Inputs())
     assert figures.cpu_ms > 0 and figures.rss_mib > 0
@@ -289,7 +291,7 @@ def test_measured_figures_are_shipped_and_read():
         cost_inputs.Inputs(cpu_ms_per_invocation=9, rss_mib_per_process=99, log_bytes_per_invocation=1), {}
     )
     assert (given.cpu_ms, given.source) == (9, "flags")
-    with pytest.raises(cost_inputs.InputError, match="no measured figure"):
+    with pytest.raises(cost_inputs.UsageError, match="no measured figure"):
         sizing.measured(cost_inputs.Inputs(), {})
 
 
@@ -306,7 +308,7 @@ def test_command_line_exit_status_and_single_line():
 def test_parsing_the_command_line_loads_neither_simpy_nor_matplotlib():
     code = (
         "import sys\n"
-        "from wsrelay.cli import main\n"
+        "from wsrelay.cli.main import main\n"
         "for argv in (['--help'], ['simulate', '--help'], ['cost', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"

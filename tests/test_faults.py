@@ -9,7 +9,7 @@ import websockets
 from gateway_support import Served, start
 from waiting import wait_until_async
 
-from wsrelay.gateway.faults import Faults, draw
+from wsrelay.local.faults import Faults, draw
 
 ATTEMPTS = 4  # ManagementApiOutbound's RetryPolicy.max_attempts
 

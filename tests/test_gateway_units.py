@@ -12,18 +12,18 @@ import pytest
 from websockets.frames import Close, CloseCode, Frame, Opcode
 from websockets.server import ServerProtocol
 
-from wsrelay.gateway.connection import Connection
-from wsrelay.gateway.connections import Connections
-from wsrelay.gateway.events import Api, ConnectionInfo, message_event
-from wsrelay.gateway.faults import Faults
-from wsrelay.gateway.inprocess import InProcessRuntime
-from wsrelay.gateway.management_api import ManagementApi
-from wsrelay.gateway.runtime import Failure, Invocation
-from wsrelay.gateway.settings import HANDLERS, GatewaySettings
-from wsrelay.gateway.stats import GatewayStats
-from wsrelay.gateway.websocket import RouteSelector, failure_answer
+from wsrelay.local.connection import Connection
+from wsrelay.local.events import Api, ConnectionInfo, message_event
+from wsrelay.local.faults import Faults
+from wsrelay.local.http_api import ManagementApi
+from wsrelay.local.open_connections import Connections
+from wsrelay.local.runtimes.base import Failure, Invocation
+from wsrelay.local.runtimes.inprocess.runtime import InProcessRuntime
+from wsrelay.local.runtimes.inprocess.store import OwnedSqliteStore
+from wsrelay.local.settings import HANDLERS, GatewaySettings
+from wsrelay.local.stats import GatewayStats
+from wsrelay.local.websocket import RouteSelector, failure_answer
 from wsrelay.ports import PostReport, PostResult, PostStatus
-from wsrelay.stores.sqlite_owned import OwnedSqliteStore
 
 HANDSHAKE = (
     b"GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

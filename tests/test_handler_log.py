@@ -7,7 +7,7 @@ import asyncio
 import subprocess
 import sys
 
-from wsrelay.gateway.handler_log import HandlerLog
+from wsrelay.local.handler_log import HandlerLog
 
 
 def test_rotates_past_the_limit_keeping_the_newest_lines_whole(tmp_path):

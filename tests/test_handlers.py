@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketMessageEventModel,
 )
 
-from wsrelay.gateway.events import Api, ConnectionInfo, connect_event, disconnect_event, message_event
+from wsrelay.local.events import Api, ConnectionInfo, connect_event, disconnect_event, message_event
 
 API = Api(api_id="abc123defg", domain_name="abc123defg.execute-api.us-east-1.amazonaws.com", stage="test")
 

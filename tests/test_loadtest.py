@@ -21,13 +21,13 @@ from gateway_support import start
 from relay_doubles import scripted_server
 from test_smoke import cli
 
-from wsrelay.loadtest import generator
-from wsrelay.loadtest.generator import Generator, LoadSpec
-from wsrelay.loadtest.histograms import HIGHEST_US, Latency
-from wsrelay.loadtest.payloads import Payloads, parse_sizes
-from wsrelay.loadtest.report import build_report, merge_reports
-from wsrelay.loadtest.schedule import arrival_offsets, job_count
-from wsrelay.loadtest.tally import Second, Tally
+from wsrelay.tools.loadtest import generator
+from wsrelay.tools.loadtest.generator import Generator, LoadSpec
+from wsrelay.tools.loadtest.histograms import HIGHEST_US, Latency
+from wsrelay.tools.loadtest.payloads import Payloads, parse_sizes
+from wsrelay.tools.loadtest.report import build_report, merge_reports
+from wsrelay.tools.loadtest.schedule import arrival_offsets, job_count
+from wsrelay.tools.loadtest.tally import Second, Tally
 
 # -- units ------------------------------------------------------------------------------------------
 

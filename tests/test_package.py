@@ -26,15 +26,46 @@ def test_reproducible_byte_for_byte(built, tmp_path):
     assert again.read_bytes() == built.read_bytes()
 
 
-def test_contents_are_lean(built):
+def test_contents_are_the_handlers_import_closure_and_nothing_else(built):
     names = zipfile.ZipFile(built).namelist()
+    expected = set()
+    for module in package.import_closure():
+        path = SRC.joinpath(*module.split("."))
+        expected.add(
+            (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).relative_to(SRC).as_posix()
+        )
+    assert set(names) == expected
     assert "wsrelay/handlers.py" in names and "wsrelay/relay.py" in names
-    local_only = ("gateway", "tools", "client", "smoke", "loadtest", "cost", "simulate")
+    # What Lambda never imports stays out: the command line, the packager, the local stack.
+    for absent in (
+        "wsrelay/cli/main.py",
+        "wsrelay/package.py",
+        "wsrelay/local/",
+        "wsrelay/tools/",
+        "wsrelay/client/",
+        "wsrelay/testing/",
+    ):
+        assert not any(n.startswith(absent) for n in names), absent
     assert not any(n.startswith(("boto3/", "botocore/")) for n in names)
-    assert not any(n.startswith(tuple(f"wsrelay/{p}/" for p in local_only)) for n in names)
-    assert {n.split("/")[1] for n in names if n.count("/") == 2} == {"stores", "outbound"}
     assert not any(n.endswith((".pyc", ".so")) or "__pycache__" in n for n in names)
     assert names == sorted(names)
+
+
+def test_the_closure_follows_imports_in_functions_and_under_type_checking():
+    source = textwrap.dedent(
+        """
+        from typing import TYPE_CHECKING
+        import wsrelay.protocol
+        if TYPE_CHECKING:
+            from wsrelay.ports import Store
+        def f():
+            from wsrelay.stores import dynamodb
+        """
+    )
+    named = set(package._named_modules(package.ast.parse(source)))
+    assert {"wsrelay.protocol", "wsrelay.ports", "wsrelay.stores.dynamodb"} <= named
+    assert "wsrelay.local" not in package.import_closure()
+    assert "wsrelay.cli.main" in package.import_closure("wsrelay.cli.main")
 
 
 def test_runtime_closure_excludes_what_lambda_provides():
@@ -59,17 +90,37 @@ def test_cli_prints_size_and_hash(tmp_path):
     assert str(out) in proc.stdout and "sha256" in proc.stdout
 
 
-def test_handlers_import_and_run_from_the_zip_alone(built, moto_endpoint, table, management_api):
+BOTO3_CLOSURE = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def boto3_only(folder: Path) -> Path:
+    """A folder holding boto3 and its own dependencies only (links into site-packages), as the
+    Lambda runtime provides them."""
+    import importlib.util
+
+    folder.mkdir()
+    for name in BOTO3_CLOSURE:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
+def test_handlers_import_and_run_from_the_zip_alone(built, moto_endpoint, table, management_api, tmp_path):
+    extracted = tmp_path / "task"
+    zipfile.ZipFile(built).extractall(extracted)
+    runtime = boto3_only(tmp_path / "runtime")
     script = textwrap.dedent(
         f"""
         import sys, json
-        src = {str(SRC)!r}
-        sys.path[:] = [p for p in sys.path if not p.startswith(src)]
-        sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()
-                            and "editable" not in repr(f).lower()]
-        sys.path.insert(0, {str(built)!r})
+        # python -I -S: no site-packages, no user site, no editable finder; only the extracted
+        # zip and boto3's closure besides the standard library.
+        sys.path[:0] = [{str(extracted)!r}, {str(runtime)!r}]
         import wsrelay.handlers as h
-        assert h.__file__.startswith({str(built)!r}), h.__file__
+        assert h.__file__.startswith({str(extracted)!r}), h.__file__
+        assert not any(m.startswith(("websockets", "h11", "rich")) for m in sys.modules)
         ctx = lambda c, r: {{"requestContext": {{"connectionId": c, "routeKey": r}},
                              "body": None, "isBase64Encoded": False}}
         out = [h.onconnect(ctx("R=", "$connect"), None)]
@@ -91,7 +142,7 @@ def test_handlers_import_and_run_from_the_zip_alone(built, moto_endpoint, table,
         "CONNECTIONS_TABLE": table,
         "WSRELAY_MANAGEMENT_ENDPOINT": management_api.endpoint,
     }
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", script], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     result = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
     assert json.loads(result.split(" ", 1)[1]) == [{"statusCode": 200}] * 4

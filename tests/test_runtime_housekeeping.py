@@ -10,10 +10,10 @@ import asyncio
 import pytest
 from waiting import wait_until_async
 
-from wsrelay.gateway.handler_log import HandlerLog
-from wsrelay.gateway.housekeeping import WriteBehind
-from wsrelay.gateway.settings import GatewaySettings
-from wsrelay.gateway.workers import ProcessRuntime
+from wsrelay.local.handler_log import HandlerLog
+from wsrelay.local.housekeeping import WriteBehind
+from wsrelay.local.runtimes.process.runtime import ProcessRuntime
+from wsrelay.local.settings import GatewaySettings
 
 
 def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(tmp_path, capsys):
@@ -70,7 +70,7 @@ def test_a_failing_log_rotation_is_reported_and_the_workers_log_stays(tmp_path, 
 def test_console_lines_and_a_stream_that_went_away():
     import io
 
-    from wsrelay.gateway.console import Console
+    from wsrelay.local.console import Console
 
     stream = io.StringIO()
     console = Console(stream)

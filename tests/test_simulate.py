@@ -12,14 +12,14 @@ import sys
 import pytest
 import simpy
 
-from wsrelay.cli import main
-from wsrelay.cost.prices import load as load_prices
-from wsrelay.simulate import compute as compute_modes
-from wsrelay.simulate import model
-from wsrelay.simulate.config import SimConfig
-from wsrelay.simulate.semantics import LegacySemantics, WsrelaySemantics
-from wsrelay.simulate.streams import LogNormal, stream
-from wsrelay.simulate.timers import TimerQueue
+from wsrelay.cli.main import main
+from wsrelay.tools.prices import load as load_prices
+from wsrelay.tools.simulate import compute as compute_modes
+from wsrelay.tools.simulate import model
+from wsrelay.tools.simulate.parameters import SimConfig
+from wsrelay.tools.simulate.semantics import LegacySemantics, WsrelaySemantics
+from wsrelay.tools.simulate.streams import LogNormal, stream
+from wsrelay.tools.simulate.timers import TimerQueue
 
 CPU = {op: 0.0015 for op in ("subscribe", "publish", "ack", "unsubscribe", "onconnect", "ondisconnect")}
 PRICES = load_prices("us-east-1")
@@ -225,7 +225,7 @@ def test_outage_fails_every_invocation_in_its_window():
 
 
 def test_relay_cost_bills_what_each_mode_bills():
-    from wsrelay.simulate.billing import relay_cost
+    from wsrelay.tools.simulate.billing import relay_cost
 
     config = SimConfig()
     hour = 3600.0
@@ -246,7 +246,7 @@ def test_relay_cost_bills_what_each_mode_bills():
 
 
 def test_relay_cost_counts_instances_by_memory_when_memory_binds():
-    from wsrelay.simulate.billing import relay_cost
+    from wsrelay.tools.simulate.billing import relay_cost
 
     # 4096 MB at 4 GiB per vCPU: 1 vCPU and 4 GiB per environment, so a c8g.large (2 vCPU, 4 GiB)
     # holds one; 3 + 2 x 3 environments need 9 instances, not the 5 their vCPUs alone would

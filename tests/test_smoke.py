@@ -14,7 +14,7 @@ import pytest
 from gateway_support import start
 from relay_doubles import echo_relay, scripted_server
 
-from wsrelay.cli import main
+from wsrelay.cli.main import main
 
 STEPS = 12
 

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
+from wsrelay.local.runtimes.inprocess.store import OwnedSqliteStore
 from wsrelay.stores.dynamodb import DynamoDBStore
-from wsrelay.stores.sqlite_owned import OwnedSqliteStore
 from wsrelay.stores.sqlite_shared import SharedSqliteStore
 
 NOW = 1_800_000_000.0

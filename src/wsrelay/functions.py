@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from wsrelay.config import Settings
+from wsrelay.lambda_types import Event, LambdaContext, ProxyResult
 from wsrelay.ports import Outbound, Store
 from wsrelay.relay import HANDLER_ERRORS, Outcome, Relay
 from wsrelay.telemetry import invocation_line
@@ -30,7 +31,6 @@ from wsrelay.telemetry import invocation_line
 # starts within CLEANUP_BUDGET_S. Worst case: 10 + 12 = 22 s.
 CLEANUP_BUDGET_S = 10.0
 
-Event = Mapping[str, Any]
 OutboundFactory = Callable[[str], Outbound]
 """The `Outbound` for a Management API endpoint (``https://{domainName}/{stage}``)."""
 
@@ -83,15 +83,15 @@ class RelayFunctions:
         self.clock = clock
         self.log = log
 
-    def onconnect(self, event: Any, context: Any) -> dict[str, int]:
+    def onconnect(self, event: Event, context: LambdaContext | None) -> ProxyResult:
         """$connect: accept the connection (nothing is stored)."""
         return self._invoke("$connect", event, context, lambda relay, cid, _: relay.connect(cid))
 
-    def ondisconnect(self, event: Any, context: Any) -> dict[str, int]:
+    def ondisconnect(self, event: Event, context: LambdaContext | None) -> ProxyResult:
         """$disconnect: best effort; nothing depends on it."""
         return self._invoke("$disconnect", event, context, lambda relay, cid, _: relay.disconnect(cid))
 
-    def sendmessage(self, event: Any, context: Any) -> dict[str, int]:
+    def sendmessage(self, event: Event, context: LambdaContext | None) -> ProxyResult:
         """$default (every frame the clients send): subscribe, unsubscribe, ack, ping, publish."""
         return self._invoke("$default", event, context, _message)
 
@@ -107,10 +107,10 @@ class RelayFunctions:
     def _invoke(
         self,
         route: str,
-        event: Any,
-        context: Any,
+        event: Event,
+        context: LambdaContext | None,
         action: Callable[[Relay, str, Event], Outcome],
-    ) -> dict[str, int]:
+    ) -> ProxyResult:
         started = time.perf_counter()
         request_context = event.get("requestContext") if isinstance(event, dict) else None
         if not isinstance(request_context, dict):

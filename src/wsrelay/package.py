@@ -1,9 +1,11 @@
 """Build the Lambda deployment package: ``python -m wsrelay.package [--output PATH]``.
 
-The zip holds wsrelay's own top-level modules and the subpackages the handlers import
-(`LAMBDA_PACKAGES`: the stores and the outbound; never the local stack, the clients or the
-operator tools) plus every runtime dependency in its requirement closure except what the Lambda
-Python runtime already provides (boto3, botocore and their own dependencies). It is built here
+The zip holds exactly the static import closure of `wsrelay.handlers` (`import_closure`): every
+``wsrelay`` module named by an import statement reachable from it, at any depth of the code
+(inside functions and under ``TYPE_CHECKING`` included), with the packages that hold them. The
+local stack, the clients, the operator tools and the test doubles are never in it because the
+handlers never name them. Beside it: every runtime dependency in wsrelay's requirement closure
+except what the Lambda Python runtime already provides (boto3, botocore and theirs). It is built here
 (x86-64, CPython 3.11) for arm64/python3.13, so only pure-Python files are accepted: a compiled
 extension in the closure is an error, not a silent wrong-architecture package.
 
@@ -14,6 +16,7 @@ Terraform's ``source_code_hash`` changes only when the code does.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import re
 import sys
@@ -27,7 +30,7 @@ import wsrelay
 RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
-LAMBDA_PACKAGES = ("stores", "outbound")
+ENTRY_MODULE = "wsrelay.handlers"
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -68,16 +71,53 @@ def runtime_closure(root: str = "wsrelay") -> list[str]:
     return sorted(seen)
 
 
-def _own_files() -> Iterator[tuple[str, Path]]:
+def _module_file(package_dir: Path, module: str) -> Path | None:
+    """The source file of ``wsrelay`` module `module`, or None if it names no module."""
+    parts = module.split(".")[1:]
+    base = package_dir.joinpath(*parts)
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _named_modules(tree: ast.AST) -> Iterator[str]:
+    """Every ``wsrelay`` module an import statement in `tree` may name, at any depth."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            # ``from wsrelay.x import y``: y is a submodule or a name; _module_file tells.
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def import_closure(entry: str = ENTRY_MODULE) -> list[str]:
+    """The ``wsrelay`` modules reachable from `entry` by import statements, with their packages."""
     package_dir = Path(wsrelay.__file__).parent
-    for path in sorted(package_dir.rglob("*")):
-        relative = path.relative_to(package_dir)
-        if path.is_dir() or "__pycache__" in relative.parts:
+    seen: set[str] = set()
+    pending = [entry]
+    while pending:
+        module = pending.pop()
+        if module in seen or not (module == "wsrelay" or module.startswith("wsrelay.")):
             continue
-        in_subpackage = len(relative.parts) > 1
-        if (in_subpackage and relative.parts[0] not in LAMBDA_PACKAGES) or path.suffix in EXCLUDED_SUFFIXES:
+        path = _module_file(package_dir, module)
+        if path is None:
             continue
-        yield f"wsrelay/{relative.as_posix()}", path
+        seen.add(module)
+        parent = module.rpartition(".")[0]
+        if parent:
+            pending.append(parent)
+        pending.extend(_named_modules(ast.parse(path.read_text(encoding="utf-8"), str(path))))
+    return sorted(seen)
+
+
+def _own_files(entry: str = ENTRY_MODULE) -> Iterator[tuple[str, Path]]:
+    package_dir = Path(wsrelay.__file__).parent
+    for module in import_closure(entry):
+        path = _module_file(package_dir, module)
+        assert path is not None  # import_closure keeps only modules with a file
+        yield f"wsrelay/{path.relative_to(package_dir).as_posix()}", path
 
 
 def _dependency_files(names: Iterable[str]) -> Iterator[tuple[str, Path]]:

@@ -2,7 +2,7 @@
 
 - `Store`: the per-guid channel (subscribers, publishers, the stored result, the ack), one
   linearizable record per guid (see docs/storage.md). Adapters: `wsrelay.stores.dynamodb`,
-  `wsrelay.stores.sqlite_shared`, `wsrelay.stores.sqlite_owned`.
+  `wsrelay.stores.sqlite_shared`, `wsrelay.local.runtimes.inprocess.store`.
 - `Outbound`: post a frame to connections. Adapters: `wsrelay.outbound.management_api`
   (API Gateway's Management API over HTTPS) and the local gateway's own connections.
 

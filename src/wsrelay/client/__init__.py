@@ -4,8 +4,7 @@ worker does), on `websockets`, with reconnects, resubscribes, resends and S3 off
 See docs/clients.md for an example of each and how they differ from the real clients.
 """
 
-from wsrelay.client.backoff import Backoff
-from wsrelay.client.config import ConnectionConfig, PublisherConfig, S3Config, SubscriberConfig
+from wsrelay.backoff import Backoff
 from wsrelay.client.errors import (
     ClientClosed,
     ConnectError,
@@ -14,6 +13,7 @@ from wsrelay.client.errors import (
     ResultFetchError,
     ResultTimeout,
 )
+from wsrelay.client.options import ConnectionConfig, PublisherConfig, S3Config, SubscriberConfig
 from wsrelay.client.publisher import Ack, Publisher, PublisherStats, ResultTooLarge
 from wsrelay.client.subscriber import Result, Subscriber, SubscriberStats
 

@@ -21,8 +21,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from wsrelay import protocol
-from wsrelay.client.config import ConnectionConfig
 from wsrelay.client.errors import ClientClosed, ConnectError, RelayClientError
+from wsrelay.client.options import ConnectionConfig
 
 OPEN_ERRORS = (OSError, TimeoutError, WebSocketException)
 _log = logging.getLogger(__name__)

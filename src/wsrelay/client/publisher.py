@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsrelay import protocol
-from wsrelay.client.config import PublisherConfig
 from wsrelay.client.errors import PublishFailed, RelayClientError
 from wsrelay.client.link import Link, LinkedClient
+from wsrelay.client.options import PublisherConfig
 from wsrelay.client.s3 import ResultBucket, light_message
 
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 from typing import Any
 
-from wsrelay.client.config import RESULT_FIELDS, S3Config
+from wsrelay.client.options import RESULT_FIELDS, S3Config
 
 
 def needs_completion(message: dict[str, Any]) -> bool:

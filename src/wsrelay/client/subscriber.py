@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsrelay import protocol
-from wsrelay.client.config import SubscriberConfig
 from wsrelay.client.errors import ClientClosed, ResultFetchError, ResultTimeout
 from wsrelay.client.link import Link, LinkedClient
+from wsrelay.client.options import SubscriberConfig
 from wsrelay.client.s3 import ResultBucket, needs_completion
 
 COMPLETED_REMEMBERED = 65536

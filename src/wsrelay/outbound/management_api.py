@@ -14,15 +14,15 @@ One failed post never stops the others.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from wsrelay.backoff import Backoff
 from wsrelay.outbound.api_errors import ERRORS
 from wsrelay.ports import PostReport, PostResult, PostStatus
 
@@ -31,14 +31,17 @@ from wsrelay.ports import PostReport, PostResult, PostStatus
 class RetryPolicy:
     """Bounded, jittered retries for 429/5xx."""
 
-    max_attempts: int = 4
-    base_delay: float = 0.05
-    max_delay: float = 1.0
+    backoff: Backoff = field(default_factory=lambda: Backoff(base_s=0.05, cap_s=1.0, max_attempts=4))
     deadline: float = 5.0  # seconds for one post, retries included
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts per post, the first included."""
+        return self.backoff.max_attempts or 1
 
     def delay(self, attempt: int) -> float:
         """Full-jitter backoff before retry number `attempt` (1-based)."""
-        return random.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        return self.backoff.delay(attempt - 1)
 
 
 FANOUT_THREADS = 64

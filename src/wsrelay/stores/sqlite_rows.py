@@ -5,7 +5,7 @@ are treated as absent on every read and deleted lazily. The two stores differ on
 row is read from and written to, and in what makes an operation atomic:
 
 - `wsrelay.stores.sqlite_shared.SharedSqliteStore`: a file several processes write;
-- `wsrelay.stores.sqlite_owned.OwnedSqliteStore`: a file one process owns, rows in memory.
+- `wsrelay.local.runtimes.inprocess.store.OwnedSqliteStore`: a file one process owns, rows in memory.
 """
 
 from __future__ import annotations

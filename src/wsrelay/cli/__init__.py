@@ -1,0 +1,1 @@
+"""The ``wsrelay`` command line: the dispatcher (`wsrelay.cli.main`) and what every subcommand shares."""
