@@ -18,7 +18,7 @@ guids = st.from_regex(r"[A-Za-z0-9._:-]{1,128}", fullmatch=True)
     [
         ("subscribe: abc-1", p.Subscribe("abc-1")),
         ("unsubscribe: abc-1", p.Unsubscribe("abc-1")),
-        ("ack: abc-1", p.Ack("abc-1")),
+        ("ack: abc-1", p.Acknowledge("abc-1")),
         ("ping", p.Ping()),
         ("hello", p.UnknownText("hello")),
         ("subscribe:abc", p.UnknownText("subscribe:abc")),
@@ -95,7 +95,7 @@ def expected_kind(text: str) -> type:
         return p.Publish if p.is_valid_guid(document["guid"]) else p.Malformed
     if text == "ping":
         return p.Ping
-    for prefix, kind in (("subscribe: ", p.Subscribe), ("unsubscribe: ", p.Unsubscribe), ("ack: ", p.Ack)):
+    for prefix, kind in (("subscribe: ", p.Subscribe), ("unsubscribe: ", p.Unsubscribe), ("ack: ", p.Acknowledge)):
         if text.startswith(prefix):
             return kind if p.is_valid_guid(text[len(prefix) :]) else p.Malformed
     return p.UnknownText

@@ -54,7 +54,7 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True, slots=True)
-class Ack:
+class Acknowledge:
     """``ack: <guid>``: the subscriber got the result; tell every publisher of `guid`."""
 
     guid: str
@@ -92,12 +92,12 @@ class Malformed:
     reason: str
 
 
-Command = Subscribe | Unsubscribe | Ack | Ping | Publish | UnknownText | UnknownObject | Malformed
+Command = Subscribe | Unsubscribe | Acknowledge | Ping | Publish | UnknownText | UnknownObject | Malformed
 
-_GUID_COMMANDS: tuple[tuple[str, type[Subscribe] | type[Unsubscribe] | type[Ack]], ...] = (
+_GUID_COMMANDS: tuple[tuple[str, type[Subscribe] | type[Unsubscribe] | type[Acknowledge]], ...] = (
     (SUBSCRIBE_PREFIX, Subscribe),
     (UNSUBSCRIBE_PREFIX, Unsubscribe),
-    (ACK_PREFIX, Ack),
+    (ACK_PREFIX, Acknowledge),
 )
 
 

@@ -9,7 +9,8 @@ Delivery rules (docs/protocol.md):
   arrives later, or re-subscribes after a reconnect, gets it at once;
 - an ack goes to every publisher of the guid; a publish after the ack is acked at once and not
   relayed again;
-- a 410 on a post removes that subscriber from that guid; nothing else removes state.
+- a 410 on a post removes that subscriber from that guid; an unsubscribe removes it too, and
+  the store's TTL removes a whole guid's channel (DynamoDB's TTL, the SQLite stores' sweep).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Relay:
             case protocol.Unsubscribe(guid):
                 self.store.unsubscribe(guid, connection_id, self.clock())
                 return Outcome("unsubscribed", guid)
-            case protocol.Ack(guid):
+            case protocol.Acknowledge(guid):
                 return self._ack(connection_id, guid)
             case protocol.Publish(guid, raw):
                 return self._publish(connection_id, guid, raw)
