@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import wsrelay
 
@@ -153,21 +154,57 @@ def build(output: Path = DEFAULT_OUTPUT) -> Path:
     return output
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m wsrelay.package", description=__doc__)
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    args = parser.parse_args(argv)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``wsrelay package`` (and ``python -m wsrelay.package``)."""
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        metavar="FILE.zip",
+        help=f"the zip to write (default: {DEFAULT_OUTPUT})",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the zip; print its path, size, file count and sha256. `CannotRun` (exit 3) when a
+    dependency is compiled or the file cannot be written."""
+    from wsrelay.cli.checks import CannotRun, check_output
+
+    check_output(args.output, "--output", ".zip")
     try:
         path = build(args.output)
     except PackagingError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise CannotRun(str(error)) from None
+    except OSError as error:
+        raise CannotRun(f"--output {args.output}: cannot write: {error.strerror or error}") from None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with zipfile.ZipFile(path) as archive:
         count = len(archive.namelist())
     print(f"{path} {path.stat().st_size} bytes, {count} files, sha256 {digest}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m wsrelay.package``: the same as ``wsrelay package``."""
+    from wsrelay.cli.main import main as wsrelay
+
+    return wsrelay(["package", *(argv if argv is not None else sys.argv[1:])])
+
+
+def _command() -> Any:
+    from wsrelay.cli.command import Command
+
+    return Command(
+        name="package",
+        summary="build the Lambda zip (dist/wsrelay-lambda.zip)",
+        description="Build the Lambda deployment package: the handlers' import closure and its pure-Python\n"
+        "dependencies, byte-for-byte reproducible.",
+        add_arguments=add_arguments,
+        run=run,
+    )
+
+
+COMMAND = _command()
 
 
 if __name__ == "__main__":

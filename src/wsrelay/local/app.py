@@ -26,6 +26,7 @@ from wsrelay.local.runtimes.inprocess.runtime import InProcessRuntime
 from wsrelay.local.runtimes.process.runtime import ProcessRuntime
 from wsrelay.local.server import Gateway, listen
 from wsrelay.local.settings import GatewaySettings, StartupError
+from wsrelay.local.state_lock import StateLock
 from wsrelay.local.stats import GatewayStats
 from wsrelay.wiring import local_session
 
@@ -81,6 +82,17 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
         settings.state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StartupError(f"cannot create --state-dir {settings.state_dir}: {error.strerror}") from None
+    lock = StateLock(settings.state_dir)
+    lock.acquire()
+    try:
+        await _serve(settings, announce, stop, lock)
+    finally:
+        lock.release()
+
+
+async def _serve(
+    settings: GatewaySettings, announce: Callable[[str], None], stop: asyncio.Event, lock: StateLock
+) -> None:
     if settings.store == "dynamodb":
         await asyncio.to_thread(prepare_dynamodb, settings)
     try:
@@ -92,6 +104,7 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
         reason = reason.split(" (while attempting")[0]
         raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {reason}") from None
     port = sock.getsockname()[1]
+    lock.name(port)
     management_endpoint = f"http://{settings.host}:{port}/{settings.stage}"
     faults = Faults(settings.post_410, settings.post_429, settings.drop_disconnect, settings.fault_seed)
     connections = Connections(settings, GatewayStats(), faults)

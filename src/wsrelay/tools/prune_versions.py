@@ -10,17 +10,21 @@ pruning, deployments eventually fail. This keeps, per function:
 - every version that carries a provisioned concurrency configuration;
 
 and deletes the rest (``--dry-run`` only lists them). A failed delete (or a function that cannot
-be listed) is reported and the others go on; the exit status is 1 if any failed, 2 with one line
+be listed) is reported and the others go on; the exit status is 1 if any failed, 3 with one line
 when AWS cannot be reached at all (no credentials or region, the endpoint unreachable).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from wsrelay.cli.command import Command
 
 
 @dataclass
@@ -101,32 +105,62 @@ def prune(client: Any, functions: list[str], keep: int, dry_run: bool, out: Call
     return failures
 
 
-def main(argv: list[str] | None = None, client: Any = None) -> int:
-    """Command-line entry point (``wsrelay prune-versions``)."""
-    parser = argparse.ArgumentParser(
-        prog="wsrelay prune-versions",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``wsrelay prune-versions``."""
     parser.add_argument("functions", nargs="+", metavar="FUNCTION", help="function names or ARNs")
     parser.add_argument("--keep", type=int, required=True, metavar="N", help="newest versions to keep (>= 1)")
-    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted")
-    parser.add_argument("--region", default=None)
-    args = parser.parse_args(argv)
+    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    parser.add_argument("--region", metavar="REGION", help="AWS region (default: the environment's)")
+
+
+def run(args: argparse.Namespace, client: Any = None) -> int:
+    """Prune; 1 if a delete (or a listing) failed, `CannotRun` (exit 3) when AWS cannot be reached."""
+    from wsrelay.cli.checks import CannotRun, UsageError
+
     if args.keep < 1:
-        parser.error("--keep must be at least 1")
+        raise UsageError(f"--keep must be at least 1, got {args.keep}")
     from botocore.exceptions import BotoCoreError
 
     try:
         if client is None:
             import boto3
+            from botocore.config import Config
 
-            client = boto3.client("lambda", region_name=args.region)
+            # Fail within seconds when AWS cannot be reached, not after botocore's long retries.
+            config = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 2})
+            client = boto3.client("lambda", region_name=args.region, config=config)
         failures = prune(client, args.functions, args.keep, args.dry_run, print)
     except BotoCoreError as error:  # no credentials or region, the endpoint unreachable
-        print(f"wsrelay prune-versions: error: {error}", file=sys.stderr)
-        return 2
+        raise CannotRun(str(error)) from None
     return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None, client: Any = None) -> int:
+    """``wsrelay prune-versions`` on `argv`, with a Lambda `client` of the caller's (tests)."""
+    from wsrelay.cli.main import Parser, execute
+
+    parser = Parser(prog="wsrelay prune-versions", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return execute(dataclasses.replace(COMMAND, run=functools.partial(run, client=client)), args)
+
+
+DESCRIPTION = """\
+Delete old published versions of the relay's Lambda functions. A capacity provider holds at most
+100 function versions, and every apply that changes the code publishes one. Per function this
+keeps the newest --keep N versions, the newest version of all ($LATEST.PUBLISHED), every version
+an alias points to (weighted routing included) and every version with provisioned concurrency,
+and deletes the rest (--dry-run lists them). Exit 1 if a delete or a listing failed, 3 when AWS
+cannot be reached."""
+
+
+COMMAND = Command(
+    name="prune-versions",
+    summary="delete old published versions of the relay's Lambda functions",
+    description=DESCRIPTION,
+    add_arguments=add_arguments,
+    run=run,
+)
 
 
 if __name__ == "__main__":

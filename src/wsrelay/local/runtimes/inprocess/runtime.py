@@ -70,7 +70,7 @@ class InProcessRuntime:
 
     def _store(self) -> Store:
         if self.settings.store == "sqlite":
-            self._owned = OwnedSqliteStore(self.relay_settings.sqlite_path, self.settings.result_ttl_seconds)
+            self._owned = OwnedSqliteStore(self.relay_settings.sqlite_path, self.settings.result_ttl_s)
             return self._owned
         return shared_store(self.relay_settings, local_session())
 
