@@ -1,5 +1,5 @@
 """Soak: `wsrelay loadtest` at a moderate rate for 10 minutes against
-`wsrelay serve --result-ttl 60`, sampling the server's memory (RSS of its process tree) and its
+`wsrelay serve --result-ttl-s 60`, sampling the server's memory (RSS of its process tree) and its
 store's files (the SQLite database and WAL; not the handler logs) every few seconds.
 
 Targets: nothing lost (every job delivered and acked); the server's RSS flat once the first two
@@ -59,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "state"
         serve = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--quiet"]
-        serve += ["--result-ttl", str(args.ttl), "--runtime", args.runtime, "--state-dir", str(state)]
+        serve += ["--result-ttl-s", str(args.ttl), "--runtime", args.runtime, "--state-dir", str(state)]
         server = subprocess.Popen(serve, stdout=subprocess.PIPE, text=True)
         assert server.stdout is not None
         match = re.search(r"websocket=(\S+)", server.stdout.readline())
@@ -104,7 +104,7 @@ def summarize(
     rss_end = _median_between(samples, end - WINDOW_S, end, 1)
     growth = rss_end / rss_settled - 1.0
     table = Table(
-        title=f"soak: {args.rate:g} jobs/s for {args.duration:g} s, --result-ttl {args.ttl}, {args.runtime}"
+        title=f"soak: {args.rate:g} jobs/s for {args.duration:g} s, --result-ttl-s {args.ttl}, {args.runtime}"
     )
     table.add_column("figure")
     table.add_column("value", justify="right")

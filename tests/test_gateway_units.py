@@ -239,8 +239,10 @@ class RecordingOutbound:
 def test_in_process_runtime_runs_its_own_relay_and_imports_other_routes(tmp_path):
     sys.modules.pop("wsrelay.handlers", None)
     environment = dict(os.environ)
-    routes = {**HANDLERS, "reject": "gateway_handlers.reject", "explode": "gateway_handlers.explode"}
-    settings = GatewaySettings(state_dir=tmp_path, routes=routes)
+    settings = GatewaySettings(
+        state_dir=tmp_path, route=("reject=gateway_handlers.reject", "explode=gateway_handlers.explode")
+    )
+    assert settings.routes == {**HANDLERS, "reject": "gateway_handlers.reject", "explode": "gateway_handlers.explode"}
     outbound = RecordingOutbound()
     runtime = InProcessRuntime(settings, "http://127.0.0.1:1/local", outbound, inline=True)
     api, router = Api(), ConnectionInfo()

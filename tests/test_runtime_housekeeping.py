@@ -44,7 +44,7 @@ def test_a_failing_store_flush_is_reported_once_retried_and_lines_still_written(
 
 
 def test_a_failing_log_rotation_is_reported_and_the_workers_log_stays(tmp_path, capsys):
-    settings = GatewaySettings(state_dir=tmp_path, runtime="ondemand", log_max_mb=10 / 2**20)
+    settings = GatewaySettings(state_dir=tmp_path, runtime="ondemand", log_max_mib=10 / 2**20)
     runtime = ProcessRuntime(settings, "http://127.0.0.1:9/local", rotate_interval_s=0.01)
     line = '{"n":1,"pad":"xxxxxxxx"}\n'
     (tmp_path / "handlers.log").write_text(line)  # what a worker appended: over the limit

@@ -34,16 +34,16 @@ def serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         (["--drop-disconnect", "2"], "--drop-disconnect"),
         (["--frame-limit", "0"], "--frame-limit"),
         (["--table", "x"], "--table"),
-        (["--result-ttl", "99999999"], "--result-ttl"),
+        (["--result-ttl-s", "99999999"], "--result-ttl-s"),
         (["--runtime", "lmi", "--table", "a b"], "--table"),
-        (["--idle-timeout", "-1"], "--idle-timeout"),
+        (["--idle-timeout-s", "-1"], "--idle-timeout-s"),
         (["--concurrency", "0"], "--concurrency"),
         (["--stage", "a/b"], "--stage"),
         (["--route-selection-expression", "$context.x"], "--route-selection-expression"),
         (["--route", "x=nodots"], "--route"),
         (["--port", "70000"], "--port"),
         (["--post-latency-ms", "abc"], "--post-latency-ms"),
-        (["--log-max-mb", "-1"], "--log-max-mb"),
+        (["--log-max-mib", "-1"], "--log-max-mib"),
     ],
 )
 def test_bad_flags_fail_at_start_naming_the_flag(args, named, tmp_path):
@@ -57,7 +57,7 @@ def test_unreachable_dynamodb_endpoint(tmp_path):
     result = serve(
         "--state-dir", str(tmp_path), "--store", "dynamodb", "--dynamodb-endpoint", "http://127.0.0.1:9"
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "cannot reach DynamoDB at http://127.0.0.1:9" in result.stderr
 
 
@@ -72,7 +72,7 @@ def test_missing_table_without_create_table(tmp_path, moto_endpoint):
         "--table",
         "no-such-table",
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "--create-table" in result.stderr
 
 
@@ -81,12 +81,12 @@ def test_port_in_use(tmp_path):
     try:
         port = served.websocket.split(":")[2].split("/")[0]
         result = subprocess.run(
-            [sys.executable, "-m", "wsrelay.cli", "serve", "--port", port, "--state-dir", str(tmp_path)],
+            [sys.executable, "-m", "wsrelay.cli", "serve", "--port", port, "--state-dir", str(tmp_path / "b")],
             capture_output=True,
             text=True,
             timeout=30,
         )
-        assert result.returncode == 2 and "cannot listen" in result.stderr
+        assert result.returncode == 3 and "cannot listen" in result.stderr
     finally:
         served.stop()
 

@@ -1,5 +1,5 @@
-"""`wsrelay serve` start-up failures: each one line naming what failed, exit status 2, nothing
-on stdout (scripts read the first stdout line for the endpoints)."""
+"""`wsrelay serve` start-up failures: each one line naming what failed, exit status 3 (could not
+run), nothing on stdout (scripts read the first stdout line for the endpoints)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def serve(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def one_line_error(result: subprocess.CompletedProcess, *words: str) -> str:
-    assert result.returncode == 2, result.stderr
+def one_line_error(result: subprocess.CompletedProcess, *words: str, code: int = 3) -> str:
+    assert result.returncode == code, result.stderr
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -62,10 +62,11 @@ def test_a_handler_that_fails_its_init(tmp_path, runtime):
 
 
 def test_unknown_flag_and_bad_value_are_one_line(tmp_path):
-    one_line_error(serve("--no-such-flag"), "unrecognized arguments: --no-such-flag")
-    one_line_error(serve("--fault-seed", "x"), "--fault-seed")
-    for flag in ("--log-max-mb", "--post-latency-ms", "--idle-timeout"):
-        one_line_error(serve(flag, "inf"), f"{flag} must be a")
+    one_line_error(serve("--no-such-flag"), "unrecognized arguments: --no-such-flag", code=2)
+    one_line_error(serve("--fault-seed", "x"), "--fault-seed", code=2)
+    for flag in ("--log-max-mib", "--post-latency-ms", "--idle-timeout-s"):
+        one_line_error(serve(flag, "inf"), flag, code=2)
+        one_line_error(serve(flag, "-1"), f"{flag} must be a", code=2)
 
 
 @pytest.mark.parametrize("runtime", ["inprocess", "lmi"])

@@ -70,13 +70,15 @@ def build_parser() -> Parser:
     for command in commands():
         child = sub.add_parser(command.name, help=command.summary, description=command.description)
         command.add_arguments(child)
-        child.set_defaults(command_=command)
+        child.set_defaults(command_=command, parser_=child)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, run the chosen command and map its failures onto the exit codes."""
-    args = build_parser().parse_args(argv)
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:  # said by the subcommand's parser: "wsrelay serve: error: ..."
+        args.parser_.error(f"unrecognized arguments: {' '.join(unknown)}")
     return execute(args.command_, args)
 
 
