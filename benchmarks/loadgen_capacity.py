@@ -4,7 +4,7 @@ with its own scheduling lag p99 <= 2 ms, without and with the live progress bar.
 The relay is the reference relay (benchmarks/reference_relay.py serve), so the figure is the
 generator's, not wsrelay's. Rates climb a ladder; at each rate the run without the bar and the
 run with it alternate (a slow minute of the machine hits both). Each trial is a real
-`wsrelay loadtest URL --rate R --duration D --json F` child process; the bar is drawn as on a
+`wsrelay loadtest URL --rate R --duration-s D --json F` child process; the bar is drawn as on a
 terminal (TTY_COMPATIBLE/TTY_INTERACTIVE) into a file. Besides the capacities it prints the
 generator's CPU time per 1000 jobs (its process time during the run) with and without the bar at the rates
 both sustained: the bar's cost, which the machine's noise moves much less than capacity. Each
@@ -73,7 +73,7 @@ def reference_relay() -> Iterator[str]:
 def trial(url: str, rate: float, bar: bool, duration: float, work: Path) -> Trial:
     report, screen = work / "report.json", work / "bar.txt"
     command = [sys.executable, "-m", "wsrelay.cli", "loadtest", url, "--rate", f"{rate:g}"]
-    command += ["--duration", f"{duration:g}", "--grace", "5", "--json", str(report)]
+    command += ["--duration-s", f"{duration:g}", "--grace-s", "5", "--json", str(report)]
     command += ["--progress", "on" if bar else "off"]
     env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "120"}
     with screen.open("w") as stderr:

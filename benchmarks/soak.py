@@ -67,7 +67,7 @@ def main() -> None:
             raise SystemExit("wsrelay serve did not start")
         report = Path(tmp) / "soak.json"
         load = [sys.executable, "-m", "wsrelay.cli", "loadtest", match.group(1), "--rate", f"{args.rate:g}"]
-        load += ["--duration", f"{args.duration:g}", "--json", str(report), "--progress", "off"]
+        load += ["--duration-s", f"{args.duration:g}", "--json", str(report), "--progress", "off"]
         samples: list[tuple[float, float, float]] = []
         started = time.monotonic()
         try:

@@ -1,6 +1,8 @@
 """`wsrelay loadtest` and `wsrelay loadtest-merge`: the open-loop schedule, exact histogram merges
 and report merges (units); runs against `wsrelay serve` (open and closed loop, S3 via moto's
-server, two processes, injected faults: nothing lost); bad flags and unreachable endpoints."""
+server, two processes, injected faults: nothing lost); bad flags (exit 2) and unreachable
+endpoints (exit 3). The rest of the command-line convention (``--json -``, ``--plot`` checked
+first, Ctrl-C, ``--config``): tests/test_loadtest_convention.py."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from cli_support import cli
 from gateway_support import start
 from relay_doubles import scripted_server
-from test_smoke import cli
 
 from wsrelay.tools.loadtest import generator
 from wsrelay.tools.loadtest.generator import Generator, LoadSpec
@@ -159,13 +161,18 @@ def relay(tmp_path_factory):
     served.stop()
 
 
+@pytest.mark.processes
 def test_open_loop_run_delivers_everything_and_writes_json_and_plot(relay, tmp_path):
     out, png = tmp_path / "run.json", tmp_path / "run.png"
     done = loadtest(
-        relay.websocket, "--rate", "100", "--duration", "1.5", "--json", str(out), "--plot", str(png)
+        relay.websocket, "--rate", "100", "--duration-s", "1.5", "--json", str(out), "--plot", str(png)
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASSED" in done.stdout and "publish -> deliver" in done.stdout
+    assert (
+        f"wsrelay loadtest: wrote {out}\n" in done.stderr
+        and f"wsrelay loadtest: wrote {png}\n" in done.stderr
+    )
     report = json.loads(out.read_text())
     assert report["mode"] == "open" and report["sent"] == 150
     assert report["delivered"] == report["acked"] == 150 and report["lost"] == 0
@@ -184,16 +191,18 @@ def passing_run(tmp_path, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
+@pytest.mark.processes
 def test_closed_loop_run(relay, tmp_path):
     report = passing_run(
-        tmp_path, relay.websocket, "--pairs", "4", "--duration", "1", "--enqueue-delay-ms", "0"
+        tmp_path, relay.websocket, "--pairs", "4", "--duration-s", "1", "--enqueue-delay-ms", "0"
     )
     assert report["mode"] == "closed" and report["pairs"] == 4
     assert report["sent"] >= 4 and report["lost"] == 0 and report["acked"] == report["sent"]
 
 
+@pytest.mark.processes
 def test_two_processes_merge_into_one_report(relay, tmp_path):
-    report = passing_run(tmp_path, relay.websocket, "--rate", "100", "--duration", "1", "--processes", "2")
+    report = passing_run(tmp_path, relay.websocket, "--rate", "100", "--duration-s", "1", "--processes", "2")
     assert report["processes"] == 2 and report["sent"] == 100
     assert report["delivered"] == report["acked"] == 100
     assert Latency.decode(report["histograms"]["ack"]).count == 100
@@ -202,7 +211,7 @@ def test_two_processes_merge_into_one_report(relay, tmp_path):
 def test_large_results_travel_via_s3(relay, tmp_path, moto_endpoint):
     bucket = f"lt-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-    load = ["--rate", "40", "--duration", "1", "--sizes", "1K-2K:1,40K-60K:1", "--grace", "30"]
+    load = ["--rate", "40", "--duration-s", "1", "--sizes", "1K-2K:1,40K-60K:1", "--grace-s", "30"]
     s3 = ["--s3-endpoint", moto_endpoint, "--s3-bucket", bucket]
     report = passing_run(tmp_path, relay.websocket, *load, *s3)
     summary = {key: report[key] for key in ("lost", "unacked", "corrupted", "s3_offloaded", "errors_sample")}
@@ -210,19 +219,21 @@ def test_large_results_travel_via_s3(relay, tmp_path, moto_endpoint):
     assert 0 < report["s3_offloaded"] < 40, summary
 
 
+@pytest.mark.processes
 def test_p99_bound_exceeded_exits_1(relay):
-    done = loadtest(relay.websocket, "--rate", "50", "--duration", "0.5", "--max-p99-ms", "0.001")
+    done = loadtest(relay.websocket, "--rate", "50", "--duration-s", "0.5", "--max-p99-ms", "0.001")
     assert done.returncode == 1
     assert re.search(r"FAILED: p99 [\d.]+ ms > --max-p99-ms 0.001", done.stdout)
 
 
+@pytest.mark.processes
 def test_nothing_lost_under_injected_faults(tmp_path):
     faults = ("--post-429", "0.2", "--drop-disconnect", "0.2", "--post-410", "0.05", "--fault-seed", "11")
     served = start(tmp_path, "--quiet", *faults)
     try:
         out = tmp_path / "faults.json"
         done = loadtest(
-            served.websocket, "--rate", "100", "--duration", "2", "--grace", "20", "--json", str(out)
+            served.websocket, "--rate", "100", "--duration-s", "2", "--grace-s", "20", "--json", str(out)
         )
     finally:
         served.stop()
@@ -237,32 +248,33 @@ def test_nothing_lost_under_injected_faults(tmp_path):
 
 
 @pytest.mark.parametrize("processes", ["1", "2"])
-def test_unreachable_url_stops_at_once_with_one_line(processes):
+@pytest.mark.processes
+def test_unreachable_url_cannot_run_and_stops_at_once_with_one_line(processes):
     started = time.monotonic()
-    done = loadtest("ws://127.0.0.1:9/local", "--rate", "10", "--duration", "30", "--processes", processes)
-    assert done.returncode == 2
+    done = loadtest("ws://127.0.0.1:9/local", "--rate", "10", "--duration-s", "30", "--processes", processes)
+    assert done.returncode == 3
     assert done.stderr.startswith("wsrelay loadtest: error: cannot connect to ws://127.0.0.1:9/local")
     assert len(done.stderr.splitlines()) == 1
-    assert time.monotonic() - started < 30  # it did not run the 30 s schedule
+    assert time.monotonic() - started < 10  # it did not run the 30 s schedule
 
 
 def test_a_refused_upgrade_stops_the_load_test_with_one_line():
     async def scenario():
         async with scripted_server(refuse=403) as server:
             return await asyncio.to_thread(
-                cli, "loadtest", server.url, "--duration", "30", "--progress", "off"
+                cli, "loadtest", server.url, "--duration-s", "30", "--progress", "off"
             )
 
     code, out, err = asyncio.run(scenario())
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""  # nothing to measure: it could not run
     assert err.startswith("wsrelay loadtest: error: cannot connect to ") and "HTTP 403" in err
     assert len(err.splitlines()) == 1
 
 
 def test_missing_bucket_is_refused_before_the_run(relay, moto_endpoint):
     args = ["--s3-endpoint", moto_endpoint, "--s3-bucket", "no-such-bucket-here"]
-    done = loadtest(relay.websocket, "--duration", "1", *args)
-    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    done = loadtest(relay.websocket, "--duration-s", "1", *args)
+    assert done.returncode == 3 and len(done.stderr.splitlines()) == 1
     assert "S3 bucket no-such-bucket-here" in done.stderr
 
 
@@ -273,25 +285,35 @@ URL = "ws://127.0.0.1:3001/local"
     ("args", "problem"),
     [
         (["http://127.0.0.1/x"], "expected ws:// or wss://"),
-        ([URL, "--rate", "0"], "--rate 0: must be positive"),
-        ([URL, "--pairs", "0"], "--pairs 0: must be positive"),
-        ([URL, "--rate", "5", "--pairs", "2"], "not allowed with argument"),
-        ([URL, "--duration", "-1"], "--duration -1: must be positive"),
-        ([URL, "--duration", "1e9"], "--duration 1e+09: at most"),
-        ([URL, "--routers", "0"], "--routers 0: must be at least 1"),
-        ([URL, "--processes", "0"], "--processes 0: must be at least 1"),
-        ([URL, "--grace", "-2"], "--grace -2: must be 0 or more"),
+        ([URL, "--rate", "0"], "--rate must be a positive finite number, got 0"),
+        ([URL, "--pairs", "0"], "--pairs must be at least 1, got 0"),
+        ([URL, "--rate", "5", "--pairs", "2"], "--rate and --pairs: give one"),
+        ([URL, "--duration-s", "-1"], "--duration-s must be a positive finite number, got -1"),
+        ([URL, "--duration-s", "1e9"], "--duration-s must be 0..86400, got 1e+09"),
+        ([URL, "--routers", "0"], "--routers must be at least 1, got 0"),
+        ([URL, "--processes", "0"], "--processes must be at least 1, got 0"),
+        ([URL, "--grace-s", "-2"], "--grace-s must be 0..3600, got -2"),
         ([URL, "--sizes", "1K-zz"], "--sizes part '1K-zz'"),
         ([URL, "--sizes", "40K-50K"], "over 31 KiB travel via S3"),
         ([URL, "--s3-bucket", "b"], "--s3-endpoint and --s3-bucket go together"),
-        ([URL, "--max-p99-ms", "0"], "--max-p99-ms 0: must be positive"),
+        (
+            [URL, "--s3-endpoint", "s3.local", "--s3-bucket", "b"],
+            "--s3-endpoint must be an http:// or https://",
+        ),
+        ([URL, "--max-p99-ms", "0"], "--max-p99-ms must be a positive finite number, got 0"),
+        ([URL, "--max-p99-ms", "-1"], "--max-p99-ms must be a positive finite number, got -1"),
         ([URL, "--json", "/nonexistent/dir/r.json"], "does not exist"),
+        ([URL, "--plot", "/nonexistent/dir/r.png"], "does not exist"),
         ([URL, "--arrivals", "bursty"], "invalid choice: 'bursty'"),
-        ([URL, "--rate", "fast"], "invalid float value: 'fast'"),
-        ([URL, "--rate", "inf"], "--rate inf: must be a finite number"),
-        ([URL, "--rate", "1e7"], "--rate 1e+07: at most 100000 jobs/s per run"),
-        ([URL, "--grace", "inf"], "--grace inf: must be a finite number"),
-        ([URL, "--enqueue-delay-ms", "1e12"], "--enqueue-delay-ms and --grace: at most"),
+        ([URL, "--progress", "sometimes"], "invalid choice: 'sometimes'"),
+        ([URL, "--rate", "fast"], "invalid number value: 'fast'"),
+        ([URL, "--rate", "inf"], "--rate: invalid number value: 'inf'"),
+        ([URL, "--rate", "1e7"], "--rate must be at most 100000 jobs/s per run"),
+        ([URL, "--grace-s", "inf"], "--grace-s: invalid number value: 'inf'"),
+        ([URL, "--enqueue-delay-ms", "1e12"], "--enqueue-delay-ms must be 0..3.6e+06, got 1e+12"),
+        ([URL, "--header", "no-colon"], "--header 'no-colon'"),
+        ([URL, "--duration", "5"], "unrecognized arguments: --duration 5"),  # renamed: no alias
+        ([], "the following arguments are required: URL"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, problem):
@@ -304,6 +326,7 @@ def test_bad_flags_exit_2_with_one_line(args, problem):
 # -- loadtest-merge ---------------------------------------------------------------------------------
 
 
+@pytest.mark.processes
 def test_merge_command_adds_runs(tmp_path):
     one = _report({100: Second(3, 3, 6.0, 3.0)}, [0.001, 0.002, 0.003], 3, 3)
     two = _report({100: Second(1, 1, 1.0, 1.0), 101: Second(1, 1, 1.0, 1.0)}, [0.004, 0.005], 2, 2)
@@ -318,13 +341,14 @@ def test_merge_command_adds_runs(tmp_path):
     assert Latency.decode(merged["histograms"]["deliver"]).count == 5
 
 
+@pytest.mark.processes
 def test_merge_command_refuses_bad_input_with_one_line(tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(_report({}, [0.001], 1, 1)))
     other_range = json.loads(good.read_text())
     other_range["histogram_config"] = {"lowest_us": 1, "highest_us": 60_000_000, "significant_figures": 2}
     cases = {
-        "missing.json": (None, "No such file"),
+        "missing.json": (None, "no such file"),
         "text.json": ("not json", "Expecting value"),
         "list.json": ("[1, 2]", "not a wsrelay loadtest report"),
         "range.json": (json.dumps(other_range), "histogram configuration"),
@@ -346,6 +370,8 @@ def test_merge_command_refuses_bad_input_with_one_line(tmp_path):
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+@pytest.mark.bench
+@pytest.mark.processes
 def test_capacity_benchmark_runs():
     command = [
         sys.executable,
@@ -362,6 +388,8 @@ def test_capacity_benchmark_runs():
     assert "capacity jobs/s" in done.stdout and "bar output" in done.stdout
 
 
+@pytest.mark.bench
+@pytest.mark.processes
 def test_soak_benchmark_runs(tmp_path):
     command = [sys.executable, str(BENCHMARKS / "soak.py"), "--rate", "20", "--duration", "3", "--ttl", "1"]
     done = subprocess.run(

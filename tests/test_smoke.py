@@ -1,6 +1,8 @@
 """`wsrelay smoke`: every step passes against `wsrelay serve`; a relay that changes the bytes fails
-the step that checks them; an unreachable endpoint fails the first step at once (exit 1); bad
-flags give one line and exit 2."""
+the step that checks them (exit 1); a refused upgrade fails the first step (exit 1); an
+unreachable endpoint cannot be checked at all (exit 3, at once); bad flags give one line and
+exit 2. The rest of the command-line convention (``--json -``, Ctrl-C, ``--config``):
+tests/test_smoke_convention.py."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
+from cli_support import cli
 from gateway_support import start
 from relay_doubles import echo_relay, scripted_server
 
@@ -25,6 +29,7 @@ def smoke(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.processes
 def test_every_step_passes_against_the_local_stack(tmp_path):
     served = start(tmp_path, "--quiet")
     try:
@@ -33,6 +38,7 @@ def test_every_step_passes_against_the_local_stack(tmp_path):
     finally:
         served.stop()
     assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == f"wsrelay smoke: wrote {out}\n"
     lines = done.stdout.splitlines()
     assert len([line for line in lines if line.startswith("PASS")]) == STEPS
     assert lines[-1].startswith(f"smoke {served.websocket}: PASSED")
@@ -48,16 +54,16 @@ def test_every_step_passes_against_the_local_stack(tmp_path):
     assert oversized["detail"] == "closed with 1009"  # the local stack enforces API Gateway's frame limit
 
 
-def test_unreachable_endpoint_fails_the_first_step_at_once(tmp_path):
+@pytest.mark.processes
+def test_unreachable_endpoint_cannot_run_and_says_so_at_once(tmp_path):
     out = tmp_path / "smoke.json"
-    done = smoke("ws://127.0.0.1:9/local", "--json", str(out), "--timeout", "30")
-    assert done.returncode == 1
-    report = json.loads(out.read_text())
-    assert report["passed"] is False
-    first, *rest = report["steps"]
-    assert first["name"] == "connect" and not first["ok"] and "cannot connect" in first["detail"]
-    assert first["ms"] < 30_000  # refused is an answer: no waiting for the step's timeout
-    assert all(not step["ok"] and step["detail"] == "skipped: connect failed" for step in rest)
+    started = time.monotonic()
+    done = smoke("ws://127.0.0.1:9/local", "--json", str(out), "--timeout-s", "30")
+    assert done.returncode == 3, done.stderr
+    assert time.monotonic() - started < 10  # refused is an answer: no waiting for the step's timeout
+    assert done.stdout == "" and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("wsrelay smoke: error: cannot connect to ws://127.0.0.1:9/local: ")
+    assert not out.exists()  # nothing was checked: no report
 
 
 def test_a_relay_that_rewrites_results_fails_the_byte_check(tmp_path):
@@ -66,7 +72,7 @@ def test_a_relay_that_rewrites_results_fails_the_byte_check(tmp_path):
     async def scenario() -> int:
         async with scripted_server(echo_relay) as server:
             return await asyncio.to_thread(
-                main, ["smoke", server.url, "--timeout", "0.5", "--json", str(out)]
+                main, ["smoke", server.url, "--timeout-s", "0.5", "--json", str(out)]
             )
 
     assert asyncio.run(scenario()) == 1
@@ -94,13 +100,14 @@ def test_a_refused_upgrade_fails_the_first_step_naming_the_status(tmp_path):
     [
         (["http://127.0.0.1:3001/local"], "expected ws:// or wss://"),
         (["ws:///local"], "no host"),
-        (["ws://127.0.0.1:3001/local", "--timeout", "0"], "--timeout 0: must be positive"),
-        (["ws://127.0.0.1:3001/local", "--timeout", "soon"], "--timeout: invalid float value"),
+        (["ws://127.0.0.1:3001/local", "--timeout-s", "0"], "--timeout-s must be a positive finite number"),
+        (["ws://127.0.0.1:3001/local", "--timeout-s", "soon"], "--timeout-s: invalid number value"),
+        (["ws://127.0.0.1:3001/local", "--timeout-s", "inf"], "--timeout-s: invalid number value"),
         (["ws://127.0.0.1:3001/local", "--header", "no-colon"], "--header 'no-colon'"),
         (["ws://127.0.0.1:3001/local", "--json", "/nonexistent/dir/x.json"], "does not exist"),
         (["ws://127.0.0.1:3001/local", "--json", "/"], "is a folder, expected a file"),
         (["ws://127.0.0.1:3001/local", "--bogus"], "unrecognized arguments: --bogus"),
-        ([], "the following arguments are required: url"),
+        ([], "the following arguments are required: URL"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args, problem):
@@ -110,17 +117,3 @@ def test_bad_flags_exit_2_with_one_line(args, problem):
     # argparse reports an unknown flag from the top-level parser ("wsrelay: error: ...").
     assert len(err.splitlines()) == 1 and re.match(r"wsrelay( smoke)?: error: ", err)
     assert problem in err
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    """`wsrelay ARGS` in this process: exit status, stdout, stderr (for flag checks: no run)."""
-    import io
-    from contextlib import redirect_stderr, redirect_stdout
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()

@@ -1,4 +1,6 @@
-"""A subcommand of ``wsrelay``, registered the one way every subcommand is (`Command`).
+"""A subcommand of ``wsrelay``, registered the one way every subcommand is (`Command`), the
+parser every subcommand gets (`Parser`) and how a command's failures become exit codes
+(`execute`).
 
 A command module exposes ``COMMAND = Command(...)`` and imports only the standard library and
 its settings at the top: `wsrelay --help` imports every command module, so the libraries a
@@ -8,9 +10,13 @@ tool needs (rich, hdrhistogram, simpy, matplotlib) are imported inside `run`.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
+
+from wsrelay.cli.checks import CANNOT_RUN, USAGE, CannotRun, UsageError
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,41 @@ def add_config(parser: argparse.ArgumentParser, what: str) -> None:
         metavar="FILE",
         help=f"TOML file of {what}: keys are the flags' names with _ (flags win)",
     )
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (``wsrelay CMD: error: ...``), exit status 2, and no
+    abbreviated flags (``--egress`` is not ``--egress-gb-month``)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+
+
+def execute(command: Command, args: argparse.Namespace) -> int:
+    """Run `command` on parsed `args`; its failures as exit codes, each with one line."""
+    prefix = f"wsrelay {command.name}: error:"
+    try:
+        return int(command.run(args))
+    except UsageError as error:
+        print(f"{prefix} {error}", file=sys.stderr)
+        return USAGE
+    except CannotRun as error:
+        print(f"{prefix} {error}", file=sys.stderr)
+        return CANNOT_RUN
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] == "wsrelay":
+            raise
+        print(
+            f"{prefix} needs the {command.extra!r} extra (no module named {error.name!r}): "
+            f"pip install -e '.[{command.extra}]' (make test installs every extra)",
+            file=sys.stderr,
+        )
+        return CANNOT_RUN
+    except KeyboardInterrupt:
+        print(f"wsrelay {command.name}: interrupted", file=sys.stderr)
+        return command.interrupted_exit

@@ -7,15 +7,12 @@ port, a file, a missing extra) exits 3; Ctrl-C exits 130 without a traceback (se
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
-from typing import NoReturn
 
 import wsrelay
-from wsrelay.cli.checks import CANNOT_RUN, USAGE, CannotRun, UsageError
-from wsrelay.cli.command import Command
+from wsrelay.cli.command import Command, Parser, execute
 
 # The modules that declare a subcommand (``COMMAND``), in the order `wsrelay --help` lists them.
 COMMANDS = (
@@ -34,19 +31,6 @@ wsrelay: a result relay for API Gateway WebSocket APIs on AWS Lambda, and its lo
 
 Run `wsrelay COMMAND --help` for a command's flags. Exit status: 0 success, 1 the check or
 measurement failed, 2 usage error, 3 could not run, 130 interrupted."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (``wsrelay CMD: error: ...``), exit status 2, and no
-    abbreviated flags (``--egress`` is not ``--egress-gb-month``)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("allow_abbrev", False)
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
 def commands() -> list[Command]:
@@ -80,31 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:  # said by the subcommand's parser: "wsrelay serve: error: ..."
         args.parser_.error(f"unrecognized arguments: {' '.join(unknown)}")
     return execute(args.command_, args)
-
-
-def execute(command: Command, args: argparse.Namespace) -> int:
-    """Run `command` on parsed `args`; its failures as exit codes, each with one line."""
-    prefix = f"wsrelay {command.name}: error:"
-    try:
-        return int(command.run(args))
-    except UsageError as error:
-        print(f"{prefix} {error}", file=sys.stderr)
-        return USAGE
-    except CannotRun as error:
-        print(f"{prefix} {error}", file=sys.stderr)
-        return CANNOT_RUN
-    except ModuleNotFoundError as error:
-        if error.name is None or error.name.split(".")[0] == "wsrelay":
-            raise
-        print(
-            f"{prefix} needs the {command.extra!r} extra (no module named {error.name!r}): "
-            f"pip install -e '.[{command.extra}]' (make test installs every extra)",
-            file=sys.stderr,
-        )
-        return CANNOT_RUN
-    except KeyboardInterrupt:
-        print(f"wsrelay {command.name}: interrupted", file=sys.stderr)
-        return command.interrupted_exit
 
 
 def entry() -> int:

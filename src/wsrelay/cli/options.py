@@ -46,6 +46,7 @@ class Spec:
     from_toml: Callable[[Any], Any] | None = None  # TOML value -> value (default: type checks)
     repeatable: bool = False  # the flag may be given several times; the value is a tuple
     positional: bool = False
+    required: bool = False  # a flag that must be given (never a TOML key: pair with toml=False)
     toml: bool = True  # False: a flag only (an output path, say), not a TOML key
     shown_default: str | None = None  # how the help shows a default that is computed
 
@@ -138,9 +139,24 @@ def _finite_float(text: str) -> float:
 _finite_float.__name__ = "number"  # argparse says "invalid number value: 'x'"
 
 
+def _with_message(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` whose ValueError message is the flag's error (argparse would say "invalid value")."""
+
+    def parse_flag(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            if not str(error):
+                raise
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse_flag.__name__ = getattr(parse, "__name__", "value")
+    return parse_flag
+
+
 def _flag_parser(kind: Any, spec: Spec) -> Callable[[str], Any]:
     if spec.parse is not None:
-        return spec.parse
+        return _with_message(spec.parse)
     base = _base_type(kind)
     if base is float:
         return _finite_float
@@ -220,6 +236,8 @@ def add_arguments(parser: argparse.ArgumentParser | Any, cls: type) -> None:
             options["metavar"] = spec.metavar or _metavar(kind, spec)
         if spec.repeatable:
             options["action"] = "append"
+        if spec.required:
+            options["required"] = True
         parser.add_argument(flag_of(f.name), type=_flag_parser(kind, spec), **options)
 
 

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace, client: Any = None) -> int:
 
 def main(argv: list[str] | None = None, client: Any = None) -> int:
     """``wsrelay prune-versions`` on `argv`, with a Lambda `client` of the caller's (tests)."""
-    from wsrelay.cli.main import Parser, execute
+    from wsrelay.cli.command import Parser, execute
 
     parser = Parser(prog="wsrelay prune-versions", description=DESCRIPTION)
     add_arguments(parser)

@@ -5,17 +5,20 @@ A job is the real clients' cycle: a router subscribes, a worker publishes after 
 delay (the router's ~50 ms before it enqueues), the router receives, acks and unsubscribes, the
 worker receives the ack. Jobs are spread over the connections round-robin. Every run stops by
 itself: at the end of the schedule plus the grace period, whatever has not arrived is lost.
+
+The generator owns every task it starts: when it stops (at its end, or cancelled by a Ctrl-C)
+it starts no more jobs and cancels and awaits the tasks before it closes the connections, so
+nothing is left to fail against a closed client and print a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from wsrelay.client import (
     ClientClosed,
@@ -39,6 +42,9 @@ TICK_S = 0.25
 SCHEDULE_WINDOW_S = 0.1
 # A generator behind its schedule still yields to the loop this often (jobs scheduled).
 YIELD_EVERY = 256
+F = TypeVar("F", bound="asyncio.Future[Any]")
+# One connection attempt: an endpoint that does not answer is reported within 10 s of the start.
+OPEN_TIMEOUT_S = 6.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,14 @@ class Generator:
         self.workers: list[Publisher] = []
         self.prefix = f"lt-{spec.run_id}-{spec.process_index}-"
         self.deadline = float("inf")
+        self.tasks: set[asyncio.Future[Any]] = set()  # jobs and publishes still running
+        self.stopped = False  # a job timer that fires after this starts nothing
+
+    def _own(self, future: F) -> F:
+        """Keep `future` until it is done, to cancel it if the run stops first."""
+        self.tasks.add(future)
+        future.add_done_callback(self.tasks.discard)
+        return future
 
     async def run(self) -> dict[str, Any]:
         """Connect, run the schedule, wait out the grace period, close; the report.
@@ -84,30 +98,41 @@ class Generator:
         spec = self.spec
         await self._connect()
         started_wall, started_cpu = time.time(), time.process_time()
-        ticker = asyncio.create_task(self._ticker())
+        self._own(asyncio.ensure_future(self._ticker()))
         try:
             if spec.rate is not None:
                 await self._open_loop(spec.rate)
             else:
                 await self._closed_loop(spec.pairs or 1)
         finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            await self._stop()
             if self.tick is not None:
                 self.tick(self.tally)
             await self._close()
         self.tally.cpu_s = time.process_time() - started_cpu
         return build_report(spec, self.tally, self.routers, self.workers, started_wall, time.time())
 
+    async def _stop(self) -> None:
+        """Start no more jobs; cancel every task still running and wait for them."""
+        self.stopped = True
+        running = list(self.tasks)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
     async def _connect(self) -> None:
         spec = self.spec
-        sub_config = SubscriberConfig(spec.url, headers=spec.headers, s3=spec.s3)
-        pub_config = PublisherConfig(spec.url, headers=spec.headers, s3=spec.s3)
+        timeout = OPEN_TIMEOUT_S
+        sub_config = SubscriberConfig(spec.url, headers=spec.headers, s3=spec.s3, open_timeout_s=timeout)
+        pub_config = PublisherConfig(spec.url, headers=spec.headers, s3=spec.s3, open_timeout_s=timeout)
         self.routers = [Subscriber(sub_config) for _ in range(spec.routers)]
         self.workers = [Publisher(pub_config) for _ in range(spec.workers)]
         clients: list[Subscriber | Publisher] = [*self.routers, *self.workers]
-        outcomes = await asyncio.gather(*(client.start() for client in clients), return_exceptions=True)
+        try:
+            outcomes = await asyncio.gather(*(client.start() for client in clients), return_exceptions=True)
+        except asyncio.CancelledError:  # Ctrl-C while connecting: close what did connect
+            await self._close()
+            raise
         failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if failures:
             await self._close()
@@ -138,7 +163,9 @@ class Generator:
 
         def launch(index: int, due: float) -> None:
             nonlocal unlaunched
-            task = loop.create_task(self._job(index, due))
+            if self.stopped:
+                return
+            task = self._own(loop.create_task(self._job(index, due)))
             jobs.add(task)
             task.add_done_callback(jobs.discard)
             unlaunched -= 1
@@ -173,7 +200,7 @@ class Generator:
             while time.monotonic() < end:
                 await self._job(next(counter), time.monotonic())
 
-        await self._drain({asyncio.create_task(pair()) for _ in range(pairs)})
+        await self._drain({self._own(asyncio.ensure_future(pair())) for _ in range(pairs)})
 
     async def _drain(self, jobs: set[asyncio.Task[None]]) -> None:
         """Wait for the jobs until the deadline (they end by themselves then), cancel stragglers."""
@@ -202,7 +229,7 @@ class Generator:
         if delay > 0:
             await asyncio.sleep(delay)
         tally.published += 1
-        publishing = asyncio.ensure_future(worker.publish(guid, body))
+        publishing = self._own(asyncio.ensure_future(worker.publish(guid, body)))
         try:
             result = await router.wait(guid, self._left())
         except ResultTimeout:

@@ -15,8 +15,6 @@ from typing import Any
 
 from wsrelay.client.options import OFFLOAD_THRESHOLD
 
-DEFAULT_SIZES = "1K-8K:90,8K-31K:10"
-DEFAULT_SIZES_WITH_S3 = "1K-8K:89,8K-31K:10,32K-256K:1"
 MAX_SIZE = 16 * 1024 * 1024
 _SIZE = re.compile(r"(\d+)([Kk]?)")
 

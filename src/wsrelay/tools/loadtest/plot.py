@@ -13,7 +13,7 @@ from wsrelay.tools.loadtest.report import latencies_of
 
 
 def plot(report: dict[str, Any], path: Path) -> None:
-    """Write the three panels of `report` to `path` (format from its suffix)."""
+    """Write the three panels of `report` to `path`, a PNG image (OSError if it cannot)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,5 +53,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     throughput.legend()
 
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    try:
+        figure.savefig(path, dpi=100, format="png")
+    finally:
+        plt.close(figure)

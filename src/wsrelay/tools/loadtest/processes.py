@@ -3,6 +3,10 @@
 Each process runs its share of the load (rate, pairs and connections divided, schedules phase
 shifted so their arrivals interleave) and returns its report; the parent merges them with
 `merge_reports` and draws one progress bar from counts the children publish in shared memory.
+
+Ctrl-C stops the parent only: the children start with SIGINT blocked (a terminal sends it to
+the whole process group), and the parent, interrupted, terminates them. So no child prints a
+KeyboardInterrupt traceback, whenever the signal lands, even while it is still starting up.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import queue
+import signal
 from collections.abc import Callable
 from multiprocessing.sharedctypes import SynchronizedArray
 from typing import Any
@@ -74,18 +79,29 @@ def _child(spec: LoadSpec, counts: Any, results: Any) -> None:
         results.put((spec.process_index, "report", report))
 
 
+def _start(children: list[Any]) -> None:
+    """Start `children` with SIGINT blocked, which they inherit (through exec too) and keep. A
+    SIGINT to this process meanwhile waits, and is raised here once the mask is restored."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for child in children:
+            child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
 def run_processes(spec: LoadSpec, processes: int, show: Callable[[Snapshot], None]) -> dict[str, Any]:
-    """Run `processes` generators and return the merged report; `GeneratorFailed` if one fails."""
+    """Run `processes` generators and return the merged report; `GeneratorFailed` if one fails.
+    Interrupted (KeyboardInterrupt), it terminates the children first."""
     context = multiprocessing.get_context("spawn")
     counts: SynchronizedArray[int] = context.Array("q", FIELDS * processes, lock=False)
     results = context.Queue()
     children = [
         context.Process(target=_child, args=(s, counts, results), daemon=True) for s in split(spec, processes)
     ]
-    for child in children:
-        child.start()
     reports: dict[int, dict[str, Any]] = {}
     try:
+        _start(children)
         while len(reports) < processes:
             try:
                 index, kind, payload = results.get(timeout=POLL_S)
@@ -99,6 +115,8 @@ def run_processes(spec: LoadSpec, processes: int, show: Callable[[Snapshot], Non
             show(_snapshot(counts, processes))
     finally:
         for child in children:
+            if child.pid is None:  # never started
+                continue
             if child.is_alive() and len(reports) < processes:
                 child.terminate()
             child.join(timeout=5)

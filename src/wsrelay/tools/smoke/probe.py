@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidProxy, ProxyError
 
 from wsrelay.client.link import OPEN_ERRORS, describe
 
@@ -22,6 +22,15 @@ class StepFailed(Exception):
 
 class NoFrame(StepFailed):
     """No matching frame arrived in time (the connection itself is fine)."""
+
+
+class Unreachable(StepFailed):
+    """Nothing answered the connection attempt: refused, no route, no such host, or silence."""
+
+
+class EndpointUnreachable(Exception):
+    """The endpoint cannot be reached at all (its first connection is `Unreachable`): the smoke
+    test cannot run, which is not a failed step (exit 3, not 1)."""
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -37,7 +46,9 @@ class Probe:
 
     @classmethod
     async def open(cls, url: str, headers: Mapping[str, str], timeout: float) -> Probe:
-        """Connect or raise `StepFailed` naming why (refused, rejected upgrade, timeout)."""
+        """Connect or raise `StepFailed` naming why: `Unreachable` when the endpoint did not answer
+        (refused, no route, no such host, no answer within `timeout`, a proxy that cannot reach
+        it), else a rejected upgrade (an HTTP status from the endpoint itself)."""
         try:
             ws = await connect(
                 url,
@@ -48,7 +59,11 @@ class Probe:
                 max_size=None,
                 close_timeout=timeout,
             )
-        except OPEN_ERRORS as error:
+        except TimeoutError as error:
+            raise Unreachable(f"cannot connect: no answer within {timeout:g} s") from error
+        except (OSError, ProxyError, InvalidProxy) as error:
+            raise Unreachable(f"cannot connect: {describe(error)}") from error
+        except OPEN_ERRORS as error:  # the endpoint answered, with something else than an upgrade
             raise StepFailed(f"cannot connect: {describe(error)}") from error
         return cls(ws)
 

@@ -2,7 +2,9 @@
 
 Each step is a coroutine that returns a detail line or raises `StepFailed`; `run_steps` times it,
 bounds it by the per-step timeout and records a `StepResult`. When the first step (connect)
-fails, the others are reported as skipped at once: an unreachable endpoint fails fast.
+fails, the others are reported as skipped at once. An endpoint that does not answer the first
+connection at all (refused, no such host, silent for `FIRST_OPEN_S`) is not a failed step but
+`EndpointUnreachable`: the test could not run.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 
 from wsrelay.client.link import describe
-from wsrelay.tools.smoke.probe import Probe, StepFailed
+from wsrelay.tools.smoke.probe import EndpointUnreachable, Probe, StepFailed, Unreachable
 
 OVERSIZED_BYTES = 200 * 1024  # over API Gateway's 32 KB frame and 128 KB message limits
 CLOSE_MESSAGE_TOO_BIG = 1009
+# The first connection's bound, whatever --timeout-s: an unreachable endpoint is reported within
+# 10 s of the start (a relay that answers takes well under a second to upgrade).
+FIRST_OPEN_S = 6.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +94,10 @@ class Smoke:
         """A guid unique to this run."""
         return f"{self.run_id}-{name}"
 
-    async def open(self) -> Probe:
-        """A new connection, closed at the end of the run."""
-        probe = await Probe.open(self.url, self.headers, self.left())
+    async def open(self, limit_s: float | None = None) -> Probe:
+        """A new connection (within `limit_s` when given), closed at the end of the run."""
+        timeout = self.left() if limit_s is None else min(self.left(), limit_s)
+        probe = await Probe.open(self.url, self.headers, timeout)
         self.probes.append(probe)
         return probe
 
@@ -109,7 +115,10 @@ class Smoke:
     # -- the steps --------------------------------------------------------------------------------
 
     async def connect(self) -> str:
-        self.router = await self.open()
+        try:
+            self.router = await self.open(FIRST_OPEN_S)
+        except Unreachable as failure:
+            raise EndpointUnreachable(str(failure).removeprefix("cannot connect: ")) from None
         self.worker = await self.open()
         return "router and worker connections open"
 
@@ -263,7 +272,8 @@ async def run_steps(
     timeout: float,
     report: Callable[[StepResult], None],
 ) -> list[StepResult]:
-    """Run every step, calling `report` after each; the results in order."""
+    """Run every step, calling `report` after each; the results in order. `EndpointUnreachable`
+    when nothing answers the first connection."""
     smoke = Smoke(url, headers, timeout)
     results: list[StepResult] = []
     try:
