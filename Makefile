@@ -13,7 +13,7 @@ DEV_STAMP   = $(VENV)/.stamp-dev
 CHECKOV_STAMP = .venv-checkov/.installed-stamp
 ARGS   ?=
 
-.PHONY: serve test bench package clean
+.PHONY: serve test test-fast bench package clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wsrelay needs Python >= 3.11 (set PYTHON=...)")'
@@ -38,11 +38,19 @@ $(CHECKOV_STAMP):
 serve: $(LOCAL_STAMP)  ## run the local stack: WebSocket + Management API on ws://127.0.0.1:3001/local
 	@$(BIN)/wsrelay serve $(ARGS)
 
-test: $(DEV_STAMP) $(CHECKOV_STAMP)  ## ruff + mypy + the whole test suite (Terraform checks included)
+test: $(DEV_STAMP) $(CHECKOV_STAMP)  ## ruff + mypy + import layers + the whole test suite (Terraform checks included)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/lint-imports
+	$(BIN)/pytest --durations=15 $(ARGS)
+
+# The tests that start no process, run no terraform, benchmark or long simulation (markers in
+# pyproject.toml, applied in tests/): under 30 s, for the edit-test loop. `make test` runs them all.
+test-fast: $(DEV_STAMP)  ## ruff + the tests marked neither processes, terraform, bench nor slow
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/pytest -m "not processes and not terraform and not bench and not slow" $(ARGS)
 
 # handler_cpu.py writes its figures to .wsrelay/ here; run it with its default --output to
 # refresh the cost model's src/wsrelay/tools/measured.json. benchmarks/soak.py (10 min) is run
@@ -60,5 +68,5 @@ bench: $(DEV_STAMP)  ## print every benchmark's figures
 package: $(LOCAL_STAMP)  ## build dist/wsrelay-lambda.zip
 	$(BIN)/python -m wsrelay.package
 
-clean:
-	rm -rf $(VENV) .venv-checkov dist .wsrelay .pytest_cache .ruff_cache .mypy_cache .hypothesis
+clean:  ## remove the virtualenvs, build output, caches and src/wsrelay.egg-info
+	rm -rf $(VENV) .venv-checkov dist .wsrelay .pytest_cache .ruff_cache .mypy_cache .hypothesis src/wsrelay.egg-info

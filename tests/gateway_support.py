@@ -1,7 +1,11 @@
-"""Start `wsrelay serve` as a real child process on 127.0.0.1 and talk to it over sockets."""
+"""Start `wsrelay serve` as a real child process on 127.0.0.1 and talk to it over sockets
+(tests use the `served` fixture of conftest.py, which stops every server it started), and the
+helpers the tests share: one router/worker cycle, a connection's own id, the outcome of seeded
+429 faults."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -9,9 +13,15 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import websockets
+from waiting import wait_until_async
+
+from wsrelay.local.faults import Faults
 
 TESTS = Path(__file__).resolve().parent
 
@@ -73,3 +83,75 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Serv
     served.drain = threading.Thread(target=drain, daemon=True)
     served.drain.start()
     return served
+
+
+# -- talking to a running stack -----------------------------------------------------------------
+
+RESULT = {"guid": "job-1", "code": 0, "asm": [{"text": "mov eax, 1"}]}
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+async def cycle(served: Served, guid: str = "job-1") -> tuple[str, dict]:
+    """Router subscribes, worker publishes once the subscribe ran, router acks and unsubscribes;
+    returns (result seen, ack seen) once all four invocations completed."""
+    url = served.websocket
+    async with websockets.connect(url) as router, websockets.connect(url) as worker:
+        before = served.invocations()
+        await router.send(f"subscribe: {guid}")
+        await wait_until_async(lambda: served.invocations() > before, what=f"the subscribe of {guid}")
+        result = json.dumps({**RESULT, "guid": guid})
+        await worker.send(result)
+        got = await router.recv()
+        await router.send(f"ack: {guid}")
+        ack = json.loads(await worker.recv())
+        await router.send(f"unsubscribe: {guid}")
+        await wait_until_async(lambda: served.invocations() >= before + 4, what=f"the unsubscribe of {guid}")
+        assert got == result  # relayed byte for byte
+        return got, ack
+
+
+async def own_connection_id(url: str, ws) -> str:
+    """Learn a connection's id the protocol's way: the ack names its acker."""
+    async with websockets.connect(url) as helper:
+        guid = f"whoami-{time.monotonic_ns()}"
+        await ws.send(f"subscribe: {guid}")
+        await helper.send(json.dumps({"guid": guid}))  # delivered whichever runs first
+        await ws.recv()
+        await ws.send(f"ack: {guid}")
+        return json.loads(await helper.recv())["acknowledgedBy"]
+
+
+async def failing_action_then_ping(url: str, action: str) -> tuple[dict, str]:
+    """Send a frame routed to `action`, read the gateway's error, then check the connection
+    stays usable: returns (error document, reply to ping)."""
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps({"action": action}))
+        error = json.loads(await ws.recv())
+        await ws.send("ping")
+        return error, await ws.recv()
+
+
+# -- injected faults ----------------------------------------------------------------------------
+
+ATTEMPTS = 4  # ManagementApiOutbound's RetryPolicy.max_attempts
+
+
+def post_outcomes(seed: int, posts: int) -> tuple[list[bool], int]:
+    """What ``--post-429 0.5 --fault-seed SEED`` does to `posts` posts in a row to the first
+    connection: which get through within the outbound's retry budget, and how many 429s are
+    answered on the way."""
+    faults = Faults(post_429=0.5, seed=seed)
+    delivered, answered_429, attempt = [], 0, 0
+    for _ in range(posts):
+        for _try in range(ATTEMPTS):
+            attempt += 1
+            if faults.post_status(1, attempt) is None:
+                delivered.append(True)
+                break
+            answered_429 += 1
+        else:
+            delivered.append(False)
+    return delivered, answered_429

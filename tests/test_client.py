@@ -12,6 +12,7 @@ import uuid
 
 import boto3
 import pytest
+from client_support import FAST, run
 from gateway_support import start
 from relay_doubles import scripted_server
 from waiting import wait_until_async
@@ -30,7 +31,7 @@ from wsrelay.client import (
     SubscriberConfig,
 )
 
-FAST = Backoff(base_s=0.01, cap_s=0.05)
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +43,6 @@ def relay(tmp_path_factory):
 
 def guid() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 def test_result_delivered_verbatim_acked_and_unsubscribed(relay):

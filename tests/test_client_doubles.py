@@ -9,8 +9,8 @@ import contextlib
 import json
 
 import pytest
+from client_support import FAST, run
 from relay_doubles import DROP, scripted_server
-from test_client import FAST, run
 from waiting import wait_until_async
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import websockets
-from gateway_support import Served, start
+from gateway_support import Served, post_outcomes, start
 from waiting import wait_until_async
 
 from wsrelay.local.faults import Faults, draw
-
-ATTEMPTS = 4  # ManagementApiOutbound's RetryPolicy.max_attempts
 
 
 def test_a_draw_is_fixed_by_its_arguments_and_uniform():
@@ -45,24 +44,6 @@ def test_without_a_seed_one_is_drawn_and_kept():
     ]
 
 
-def post_outcomes(seed: int, posts: int) -> tuple[list[bool], int]:
-    """What ``--post-429 0.5 --fault-seed SEED`` does to `posts` posts in a row to the first
-    connection: which get through within the outbound's retry budget, and how many 429s are
-    answered on the way."""
-    faults = Faults(post_429=0.5, seed=seed)
-    delivered, answered_429, attempt = [], 0, 0
-    for _ in range(posts):
-        for _try in range(ATTEMPTS):
-            attempt += 1
-            if faults.post_status(1, attempt) is None:
-                delivered.append(True)
-                break
-            answered_429 += 1
-        else:
-            delivered.append(False)
-    return delivered, answered_429
-
-
 async def subscriber_sees(served: Served, publishes: int, expected: int) -> list[str]:
     """Connection 1 subscribes to every guid, connection 2 publishes each once; then connection
     1 pings again. What connection 1 receives, up to and including the last pong."""
@@ -81,6 +62,7 @@ async def subscriber_sees(served: Served, publishes: int, expected: int) -> list
         return [await asyncio.wait_for(router.recv(), 10) for _ in range(expected)]
 
 
+@pytest.mark.processes
 def test_the_same_sequence_sees_exactly_the_same_faults(tmp_path):
     publishes, seed = 24, 7
     # The router's posts in order: a pong, one delivery per publish, a last pong.

@@ -7,6 +7,8 @@ import asyncio
 import subprocess
 import sys
 
+import pytest
+
 from wsrelay.local.handler_log import HandlerLog
 
 
@@ -37,6 +39,7 @@ def _child_writes(log: HandlerLog, text: str) -> None:
     subprocess.run([sys.executable, "-c", code], stderr=log.file, check=True)
 
 
+@pytest.mark.processes
 def test_copy_truncate_keeps_worker_appends_at_the_start_of_the_emptied_file(tmp_path):
     log = HandlerLog(tmp_path / "handlers.log", max_bytes=50)
     _child_writes(log, "a" * 60 + "\n")

@@ -291,6 +291,7 @@ def test_dynamodb_throttling(
         ("WSRELAY_SERVICE", ""),
     ],
 )
+@pytest.mark.processes
 def test_bad_config_fails_the_import_naming_the_variable(tmp_path, name, value):
     env = {"PATH": "/usr/bin:/bin", "WSRELAY_SQLITE_PATH": str(tmp_path / "r.db"), name: value}
     proc = subprocess.run(

@@ -17,6 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import lmi_worker
 
+pytestmark = pytest.mark.processes
+
 JOBS = 40
 
 

@@ -79,6 +79,7 @@ def test_compiled_dependency_is_refused(monkeypatch):
         package.build(Path("/tmp/never-written.zip"))
 
 
+@pytest.mark.processes
 def test_cli_prints_size_and_hash(tmp_path):
     out = tmp_path / "x.zip"
     proc = subprocess.run(

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import websockets
 
+pytestmark = pytest.mark.processes
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "reference_relay.py"
 
 

@@ -13,6 +13,8 @@ import websockets
 from gateway_support import start
 from waiting import wait_until_async
 
+pytestmark = pytest.mark.processes
+
 
 def serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run(

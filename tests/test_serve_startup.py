@@ -11,6 +11,8 @@ import sys
 import pytest
 from gateway_support import TESTS
 
+pytestmark = pytest.mark.processes
+
 
 def serve(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

@@ -20,7 +20,7 @@ from wsrelay.stores.sqlite_shared import SharedSqliteStore
 NOW = 1_800_000_000.0
 
 
-@pytest.fixture(params=["sqlite", "sqlite-owned", "dynamodb"])
+@pytest.fixture(params=["sqlite", "sqlite-owned", pytest.param("dynamodb", marks=pytest.mark.processes)])
 def make_store(request, tmp_path):
     """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
     if request.param == "sqlite":
@@ -300,6 +300,7 @@ def test_owned_sqlite_store_keeps_changes_when_a_flush_fails(tmp_path):
     assert _file_rows(store, tmp_path) == {"g": ({"R"}, "result")}
 
 
+@pytest.mark.processes
 def test_sqlite_is_safe_across_processes(tmp_path):
     """Several OS processes subscribe to one guid on one file; none is lost."""
     import multiprocessing as mp

@@ -1,38 +1,25 @@
-"""The Terraform module, validated without a provider download.
+"""The Terraform module, validated without a provider download or the terraform binary.
 
-- `terraform fmt -check`;
 - every resource, data source, argument and nested block exists in hashicorp/aws 6.69.1's schema
   (read as data from cdktn-provider-aws's jsii assembly);
 - structure: routes have integrations, compute modes drive the right resources, IAM has no
-  wildcard actions, alarms only use metrics that exist, LMI alarms use 5-minute periods;
-- the provider-free parts (variables with their validations, compute.tf) evaluated for real by
-  `terraform apply` in a root module that uses no provider;
-- checkov over the module, every skipped check carrying a reason.
+  wildcard actions, alarms only use metrics that exist, LMI alarms use 5-minute periods.
+
+The terraform binary and checkov: test_terraform_evaluated.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 import tf_schema
+from terraform_support import EXAMPLES, MODULE, blocks_of, parse
 
-ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "terraform" / "modules" / "wsrelay"
-EXAMPLES = ROOT / "terraform" / "examples"
-TERRAFORM = shutil.which("terraform")
-# CI sets WSRELAY_REQUIRE_TERRAFORM=1 (.ci/run): there a missing binary fails instead of skipping.
-if TERRAFORM is None and os.environ.get("WSRELAY_REQUIRE_TERRAFORM") == "1":
-    raise RuntimeError("WSRELAY_REQUIRE_TERRAFORM=1 but no terraform binary on PATH")
-needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
+pytestmark = pytest.mark.terraform
 
 LMI_METRICS = {
     "ConcurrencyThrottles",
@@ -62,60 +49,6 @@ ALLOWED_METRICS = LMI_METRICS | {
     "ResultsPublished",
     "DeliveryLatency",  # wsrelay EMF
 }
-
-
-_OPTIONS = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True, explicit_blocks=True)
-
-
-def _is_block(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value.get("__is_block__"))
-
-
-def _block(body: dict[str, Any]) -> dict[str, Any]:
-    """One shape for python-hcl2's output: attributes as [value], nested blocks as a list of
-    blocks, `dynamic` as [{label: block}]."""
-    shaped: dict[str, Any] = {}
-    for key, value in body.items():
-        if key.startswith("__"):
-            continue
-        if key == "dynamic":
-            shaped[key] = [{label.strip('"'): _block(b) for label, b in entry.items()} for entry in value]
-        elif isinstance(value, list) and value and all(_is_block(v) for v in value):
-            shaped[key] = [_block(v) for v in value]
-        else:
-            shaped[key] = [value]
-    return shaped
-
-
-def _labelled(entry: dict[str, Any]) -> dict[str, Any]:
-    """`resource "type" "name" {...}` -> {type: {name: block}}, labels unquoted."""
-    return {
-        label.strip('"'): _block(body) if _is_block(body) else _labelled(body)
-        for label, body in entry.items()
-        if not label.startswith("__")
-    }
-
-
-def parse(directory: Path) -> dict[str, list[Any]]:
-    merged: dict[str, list[Any]] = {}
-    for path in sorted(directory.glob("*.tf")):
-        with path.open() as handle:
-            parsed = hcl2.load(handle, serialization_options=_OPTIONS)
-        for key, entries in parsed.items():
-            if not key.startswith("__"):
-                merged.setdefault(key, []).extend(
-                    _block(e) if _is_block(e) else _labelled(e) for e in entries
-                )
-    return merged
-
-
-def blocks_of(parsed: dict[str, list[Any]], kind: str) -> dict[tuple[str, str], dict[str, Any]]:
-    found = {}
-    for entry in parsed.get(kind, []):
-        for type_name, named in entry.items():
-            for name, body in named.items():
-                found[(type_name, name)] = body
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -330,191 +263,6 @@ def test_dynamodb_table_schema(resources):
     assert table["hash_key"] == ["connectionId"] and table["billing_mode"] == ["PAY_PER_REQUEST"]
     assert table["ttl"][0]["attribute_name"] == ["ttl"]
     assert table["point_in_time_recovery"][0]["enabled"] == ["${var.table_point_in_time_recovery}"]
-
-
-# -- evaluated for real (terraform with no provider) -----------------------------------------
-
-
-def terraform(directory: Path, *args: str) -> subprocess.CompletedProcess:
-    # An empty CLI config (no warning about a missing ~/.terraformrc), and no version check
-    # against HashiCorp's checkpoint service: the tests reach nothing beyond loopback.
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run(
-        [TERRAFORM, *args], cwd=directory, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
-@pytest.fixture(scope="module")
-def offline_root(tmp_path_factory) -> Path:
-    """variables.tf and compute.tf of the module, in a root module that needs no provider."""
-    if TERRAFORM is None:
-        pytest.skip("no terraform binary on PATH")
-    root = tmp_path_factory.mktemp("offline-root")
-    shutil.copy(MODULE / "variables.tf", root)
-    shutil.copy(MODULE / "compute.tf", root)
-    (root / "outputs.tf").write_text(
-        "\n".join(
-            f'output "{name}" {{\n  value = local.{name}\n}}'
-            for name in (
-                "managed_functions",
-                "provisioned_functions",
-                "aliased_functions",
-                "any_managed",
-                "function_names",
-                "log_group_names",
-            )
-        )
-    )
-    init = terraform(root, "init", "-input=false", "-no-color")
-    assert init.returncode == 0, init.stderr
-    return root
-
-
-def apply(root: Path, **variables: Any) -> subprocess.CompletedProcess:
-    args = [
-        "apply",
-        "-auto-approve",
-        "-input=false",
-        "-no-color",
-        "-var",
-        "package_path=x.zip",
-        "-var",
-        "alarm_topic_arn=arn:aws:sns:us-east-1:1:t",
-    ]
-    for name, value in variables.items():
-        args += ["-var", f"{name}={json.dumps(value)}"]
-    return terraform(root, *args)
-
-
-def outputs(root: Path) -> dict[str, Any]:
-    shown = terraform(root, "output", "-json", "-no-color")
-    return {k: v["value"] for k, v in json.loads(shown.stdout).items()}
-
-
-@needs_terraform
-def test_fmt_check():
-    result = terraform(ROOT, "fmt", "-check", "-recursive", "terraform/")
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-@needs_terraform
-@pytest.mark.parametrize(
-    ("compute", "managed", "provisioned", "aliased"),
-    [
-        (
-            {"onconnect": "managed", "ondisconnect": "managed", "sendmessage": "managed"},
-            ["onconnect", "ondisconnect", "sendmessage"],
-            [],
-            [],
-        ),
-        (
-            {"onconnect": "provisioned", "ondisconnect": "provisioned", "sendmessage": "managed"},
-            ["sendmessage"],
-            ["onconnect", "ondisconnect"],
-            ["onconnect", "ondisconnect"],
-        ),
-        (
-            {"onconnect": "ondemand", "ondisconnect": "provisioned", "sendmessage": "ondemand"},
-            [],
-            ["ondisconnect"],
-            ["onconnect", "ondisconnect", "sendmessage"],
-        ),
-    ],
-    ids=["all-managed", "cost-critical", "no-lmi"],
-)
-def test_compute_modes_evaluated(offline_root, compute, managed, provisioned, aliased):
-    result = apply(offline_root, compute=compute)
-    assert result.returncode == 0, result.stderr
-    out = outputs(offline_root)
-    assert sorted(out["managed_functions"]) == managed
-    assert sorted(out["provisioned_functions"]) == provisioned
-    assert sorted(out["aliased_functions"]) == aliased
-    assert out["any_managed"] == bool(managed)
-    for fn, name in out["function_names"].items():
-        assert name == f"events-{fn}" + ("-lmi" if fn in managed else "")
-        assert out["log_group_names"][fn] == f"/aws/lambda/events-{fn}"  # stable across switches
-
-
-@needs_terraform
-@pytest.mark.parametrize(
-    ("types", "accepted"),
-    [
-        (["c8g.large"], True),
-        (["c8g.large", "m8g.2xlarge", "r7g.xlarge", "c7gn.large"], True),
-        (["c8g.medium"], False),
-        (["m8g.medium"], False),
-        (["t4g.large"], False),
-        (["c8g.large", "c8g.small"], False),
-    ],
-)
-def test_instance_type_validation(offline_root, types, accepted):
-    result = apply(offline_root, allowed_instance_types=types)
-    assert (result.returncode == 0) == accepted, result.stderr
-    if not accepted:
-        assert ".large or bigger" in result.stderr
-
-
-@needs_terraform
-@pytest.mark.parametrize(
-    ("variables", "message"),
-    [
-        ({"compute": {"onconnect": "lmi", "ondisconnect": "managed", "sendmessage": "managed"}}, "managed"),
-        ({"compute": {"onconnect": "managed"}}, "exactly the keys"),
-        ({"managed": {"sendmessage": {"memory_mb": 3072}}}, "multiple of"),
-        ({"managed": {"sendmessage": {"memory_gib_per_vcpu": 3}}}, "2, 4 or 8"),
-    ],
-)
-def test_variable_validations(offline_root, variables, message):
-    result = apply(offline_root, **variables)
-    assert result.returncode != 0 and message in result.stderr
-
-
-# -- checkov -----------------------------------------------------------------------------------
-
-
-def _checkov() -> str | None:
-    local = ROOT / ".venv-checkov" / "bin" / "checkov"
-    return str(local) if local.exists() else shutil.which("checkov")
-
-
-def test_every_checkov_skip_has_a_reason():
-    skips = re.findall(
-        r"#checkov:skip=([A-Z0-9_]+)(:?)(.*)", "\n".join(p.read_text() for p in MODULE.glob("*.tf"))
-    )
-    assert skips
-    for check, colon, reason in skips:
-        assert colon == ":" and len(reason.strip()) > 20, f"{check} has no reason"
-
-
-@pytest.mark.skipif(_checkov() is None, reason="checkov not installed (make test installs it)")
-def test_checkov_passes():
-    result = subprocess.run(
-        [
-            _checkov(),
-            "-d",
-            str(MODULE),
-            "--framework",
-            "terraform",
-            "--quiet",
-            "--compact",
-            "--output",
-            "json",
-            "--skip-download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    report = json.loads(result.stdout)
-    reports = report if isinstance(report, list) else [report]
-    failed = [
-        c["check_id"] + " " + c["resource"]
-        for r in reports
-        for c in r.get("results", {}).get("failed_checks", [])
-    ]
-    assert failed == [], failed
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    assert passed > 20
 
 
 if __name__ == "__main__":  # pragma: no cover
