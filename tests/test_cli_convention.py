@@ -14,7 +14,6 @@ import sys
 import time
 
 import pytest
-from gateway_support import start
 
 import wsrelay
 from wsrelay.cli.main import build_parser, commands
@@ -115,22 +114,20 @@ def test_serve_on_a_busy_port_exits_3(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
-def test_a_second_serve_on_the_same_state_dir_fails_at_once_naming_the_first(tmp_path):
-    first = start(tmp_path)
-    try:
-        port = first.websocket.split(":")[2].split("/")[0]
-        began = time.monotonic()
-        second = wsrelay_cli("serve", "--port", "0", "--state-dir", str(first.state_dir))
-        took = time.monotonic() - began
-    finally:
-        assert first.stop() == 0
+def test_a_second_serve_on_the_same_state_dir_fails_at_once_naming_the_first(served):
+    first = served()
+    port = first.websocket.split(":")[2].split("/")[0]
+    began = time.monotonic()
+    second = wsrelay_cli("serve", "--port", "0", "--state-dir", str(first.state_dir))
+    took = time.monotonic() - began
+    assert first.stop() == 0
     assert second.returncode == 3, second.stderr
     line = second.stderr.strip()
     assert len(line.splitlines()) == 1
     assert f"pid {first.proc.pid}" in line and f"port {port}" in line and "--state-dir" in line
     assert took < 10  # at once, not after SQLite's busy timeout
     # The lock goes with its holder: the directory serves again.
-    again = start(tmp_path)
+    again = served()
     assert again.stop() == 0
 
 
@@ -138,8 +135,9 @@ def test_serve_stopped_during_start_up_exits_0(tmp_path):
     """A signal that lands while serve imports and starts ends it cleanly, never a traceback."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--state-dir", str(tmp_path)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, text=True, env=env, **pipes) as proc:
         proc.send_signal(signal.SIGINT)  # at once: during the interpreter's start or the imports
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     assert proc.returncode in (0, -signal.SIGINT), err  # killed before Python's handler existed
     assert "Traceback" not in err

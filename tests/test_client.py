@@ -142,20 +142,17 @@ def test_unreachable_url_fails_at_once():
     run(scenario())
 
 
-def test_publisher_gives_up_when_the_relay_stays_away(tmp_path):
-    served = start(tmp_path, "--quiet")
+def test_publisher_gives_up_when_the_relay_stays_away(served):
+    server = served("--quiet")
 
     async def scenario():
-        config = PublisherConfig(served.websocket, backoff=Backoff(0.01, 0.02, max_attempts=3))
+        config = PublisherConfig(server.websocket, backoff=Backoff(0.01, 0.02, max_attempts=3))
         async with Publisher(config) as pub:
-            served.stop()
+            server.stop()
             with pytest.raises(PublishFailed, match="gave up reconnecting after 3 attempts"):
                 await pub.publish(guid(), {"code": 0})
 
-    try:
-        run(scenario())
-    finally:
-        served.stop()
+    run(scenario())
 
 
 def test_invalid_guid_is_refused_before_sending(relay):

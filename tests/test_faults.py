@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 import websockets
-from gateway_support import Served, post_outcomes, start
+from gateway_support import Served, post_outcomes
 from waiting import wait_until_async
 
 from wsrelay.local.faults import Faults, draw
@@ -63,7 +63,7 @@ async def subscriber_sees(served: Served, publishes: int, expected: int) -> list
 
 
 @pytest.mark.processes
-def test_the_same_sequence_sees_exactly_the_same_faults(tmp_path):
+def test_the_same_sequence_sees_exactly_the_same_faults(tmp_path, served):
     publishes, seed = 24, 7
     # The router's posts in order: a pong, one delivery per publish, a last pong.
     outcomes, answered_429 = post_outcomes(seed, 1 + publishes + 1)
@@ -75,12 +75,12 @@ def test_the_same_sequence_sees_exactly_the_same_faults(tmp_path):
     expected += ["pong"]
     runs = []
     for run in range(2):
-        served = start(tmp_path / f"run{run}", "--post-429", "0.5", "--fault-seed", str(seed), "--quiet")
-        try:
-            received = asyncio.run(subscriber_sees(served, publishes, len(expected)))
-            stats = served.stats()
-        finally:
-            served.stop()
+        server = served(
+            "--post-429", "0.5", "--fault-seed", str(seed), "--quiet", directory=tmp_path / f"run{run}"
+        )
+        received = asyncio.run(subscriber_sees(server, publishes, len(expected)))
+        stats = server.stats()
+        server.stop()
         assert stats["fault_seed"] == seed
         assert received == expected
         assert stats["posts"]["429"] == answered_429

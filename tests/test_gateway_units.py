@@ -242,7 +242,11 @@ def test_in_process_runtime_runs_its_own_relay_and_imports_other_routes(tmp_path
     settings = GatewaySettings(
         state_dir=tmp_path, route=("reject=gateway_handlers.reject", "explode=gateway_handlers.explode")
     )
-    assert settings.routes == {**HANDLERS, "reject": "gateway_handlers.reject", "explode": "gateway_handlers.explode"}
+    assert settings.routes == {
+        **HANDLERS,
+        "reject": "gateway_handlers.reject",
+        "explode": "gateway_handlers.explode",
+    }
     outbound = RecordingOutbound()
     runtime = InProcessRuntime(settings, "http://127.0.0.1:1/local", outbound, inline=True)
     api, router = Api(), ConnectionInfo()

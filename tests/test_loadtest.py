@@ -227,16 +227,14 @@ def test_p99_bound_exceeded_exits_1(relay):
 
 
 @pytest.mark.processes
-def test_nothing_lost_under_injected_faults(tmp_path):
+def test_nothing_lost_under_injected_faults(tmp_path, served):
     faults = ("--post-429", "0.2", "--drop-disconnect", "0.2", "--post-410", "0.05", "--fault-seed", "11")
-    served = start(tmp_path, "--quiet", *faults)
-    try:
-        out = tmp_path / "faults.json"
-        done = loadtest(
-            served.websocket, "--rate", "100", "--duration-s", "2", "--grace-s", "20", "--json", str(out)
-        )
-    finally:
-        served.stop()
+    server = served("--quiet", *faults)
+    out = tmp_path / "faults.json"
+    done = loadtest(
+        server.websocket, "--rate", "100", "--duration-s", "2", "--grace-s", "20", "--json", str(out)
+    )
+    server.stop()
     report = json.loads(out.read_text())
     assert done.returncode == 0, done.stdout + done.stderr
     assert report["sent"] == 200 and report["lost"] == 0

@@ -95,7 +95,11 @@ def expected_kind(text: str) -> type:
         return p.Publish if p.is_valid_guid(document["guid"]) else p.Malformed
     if text == "ping":
         return p.Ping
-    for prefix, kind in (("subscribe: ", p.Subscribe), ("unsubscribe: ", p.Unsubscribe), ("ack: ", p.Acknowledge)):
+    for prefix, kind in (
+        ("subscribe: ", p.Subscribe),
+        ("unsubscribe: ", p.Unsubscribe),
+        ("ack: ", p.Acknowledge),
+    ):
         if text.startswith(prefix):
             return kind if p.is_valid_guid(text[len(prefix) :]) else p.Malformed
     return p.UnknownText

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 import websockets
-from gateway_support import start
 from waiting import wait_until_async
 
 pytestmark = pytest.mark.processes
@@ -78,54 +77,43 @@ def test_missing_table_without_create_table(tmp_path, moto_endpoint):
     assert "--create-table" in result.stderr
 
 
-def test_port_in_use(tmp_path):
-    served = start(tmp_path)
-    try:
-        port = served.websocket.split(":")[2].split("/")[0]
-        result = subprocess.run(
-            [sys.executable, "-m", "wsrelay.cli", "serve", "--port", port, "--state-dir", str(tmp_path / "b")],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert result.returncode == 3 and "cannot listen" in result.stderr
-    finally:
-        served.stop()
+def test_port_in_use(tmp_path, served):
+    port = served().websocket.split(":")[2].split("/")[0]
+    command = [
+        sys.executable,
+        "-m",
+        "wsrelay.cli",
+        "serve",
+        "--port",
+        port,
+        "--state-dir",
+        str(tmp_path / "b"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 3 and "cannot listen" in result.stderr
 
 
 @pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
-def test_dynamodb_store_through_the_gateway(tmp_path, moto_endpoint, runtime):
+def test_dynamodb_store_through_the_gateway(served, moto_endpoint, runtime):
     table = f"serve-{runtime}"
-    served = start(
-        tmp_path,
-        "--store",
-        "dynamodb",
-        "--dynamodb-endpoint",
-        moto_endpoint,
-        "--create-table",
-        "--table",
-        table,
-        "--runtime",
-        runtime,
-    )
+    flags = ("--store", "dynamodb", "--dynamodb-endpoint", moto_endpoint, "--create-table", "--table", table)
+    server = served(*flags, runtime=runtime)
 
     async def scenario():
         async with (
-            websockets.connect(served.websocket) as router,
-            websockets.connect(served.websocket) as worker,
+            websockets.connect(server.websocket) as router,
+            websockets.connect(server.websocket) as worker,
         ):
             await router.send("subscribe: ddb-1")
-            await wait_until_async(lambda: served.invocations() == 1, what="the subscribe")
+            await wait_until_async(lambda: server.invocations() == 1, what="the subscribe")
             await worker.send(json.dumps({"guid": "ddb-1"}))
             got = await router.recv()
             await router.send("ack: ddb-1")
             return got, json.loads(await worker.recv())
 
-    try:
-        got, ack = asyncio.run(asyncio.wait_for(scenario(), 60))
-        assert got == '{"guid": "ddb-1"}' and ack["type"] == "ack"
-    finally:
-        served.stop()
+    got, ack = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert got == '{"guid": "ddb-1"}' and ack["type"] == "ack"
+    server.stop()
     import boto3
 
     client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")

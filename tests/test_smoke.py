@@ -15,7 +15,6 @@ import time
 
 import pytest
 from cli_support import cli
-from gateway_support import start
 from relay_doubles import echo_relay, scripted_server
 
 from wsrelay.cli.main import main
@@ -30,18 +29,16 @@ def smoke(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.processes
-def test_every_step_passes_against_the_local_stack(tmp_path):
-    served = start(tmp_path, "--quiet")
-    try:
-        out = tmp_path / "smoke.json"
-        done = smoke(served.websocket, "--json", str(out))
-    finally:
-        served.stop()
+def test_every_step_passes_against_the_local_stack(tmp_path, served):
+    server = served("--quiet")
+    out = tmp_path / "smoke.json"
+    done = smoke(server.websocket, "--json", str(out))
+    server.stop()
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == f"wsrelay smoke: wrote {out}\n"
     lines = done.stdout.splitlines()
     assert len([line for line in lines if line.startswith("PASS")]) == STEPS
-    assert lines[-1].startswith(f"smoke {served.websocket}: PASSED")
+    assert lines[-1].startswith(f"smoke {server.websocket}: PASSED")
     report = json.loads(out.read_text())
     assert report["passed"] is True
     assert [set(step) for step in report["steps"]] == [{"name", "ok", "ms", "detail"}] * STEPS
