@@ -1,5 +1,5 @@
 # Which function runs on which compute, and what that makes of its name. Depends on variables
-# only (no provider), so tests/test_terraform.py evaluates this file for real with
+# only (no provider), so tests/test_terraform_evaluated.py evaluates this file for real with
 # `terraform apply` in a provider-less root module.
 
 locals {
