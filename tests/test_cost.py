@@ -1,6 +1,6 @@
 """`wsrelay cost`: scenarios and their items, DynamoDB billed by result size, LMI sizing from the
 measured figures, instance eligibility, every bad input refused with one line and exit 2, the
-output formats and the plot."""
+terminal renderings, the JSON and the plot (the command-line convention: tests/test_cost_cli.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ FIGURES = sizing.Measured(cpu_ms=1.5, rss_mib=50.0, log_bytes=350.0, source="tes
 
 
 def run_json(capsys, *flags: str) -> dict:
-    assert main(["cost", "--format", "json", *flags]) == 0
+    assert main(["cost", "--json", "-", *flags]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -158,24 +158,30 @@ def test_instance_that_cannot_hold_an_environment_suggests_one_that_can(capsys):
 @pytest.mark.parametrize(
     ("flags", "names"),
     [
-        (["--mean-publishes-per-s", "-1"], "mean_publishes_per_s"),
+        (["--mean-publishes-per-s", "-1"], "--mean-publishes-per-s must be a positive"),
         (["--mean-publishes-per-s", "abc"], "--mean-publishes-per-s"),
-        (["--peak-publishes-per-s", "5"], "peak_publishes_per_s"),
-        (["--managed-memory-mb", "1024"], "managed_memory_mb"),
-        (["--memory-gib-per-vcpu", "3"], "memory_gib_per_vcpu"),
-        (["--savings-plan", "0.9"], "savings_plan"),
-        (["--lambda-savings-plan", "0.3"], "lambda_savings_plan"),
-        (["--per-environment-concurrency", "0"], "per_environment_concurrency"),
-        (["--result-sizes", "big"], "result_sizes"),
-        (["--result-sizes", "200000:1"], "result_sizes"),
-        (["--profile", "10:5,2:6"], "profile"),
-        (["--functions", "sendmessage=managed"], "functions"),
-        (["--functions", "sendmessage=managed:1024"], "functions.sendmessage"),
-        (["--functions", "sendmessage=warm:512"], "functions.sendmessage"),
-        (["--dynamodb-gateway-endpoint", "maybe"], "--dynamodb-gateway-endpoint"),
-        (["--region", "eu-west-1"], "eu-west-1"),
-        (["--format", "yaml"], "--format"),
-        (["--instance-type", "r7g.large"], "no price for r7g.large"),
+        (["--peak-publishes-per-s", "5"], "--peak-publishes-per-s 5 must be at least --mean-publishes-per-s"),
+        (["--managed-memory-mb", "1024"], "--managed-memory-mb must be at least 2048"),
+        (["--managed-memory-mb", "3072"], "a multiple of 2048"),
+        (["--memory-gib-per-vcpu", "3"], "--memory-gib-per-vcpu must be 2, 4 or 8"),
+        (["--savings-plan", "0.9"], "--savings-plan must be 0..0.72"),
+        (["--lambda-savings-plan", "0.3"], "--lambda-savings-plan must be 0..0.17"),
+        (["--per-environment-concurrency", "0"], "--per-environment-concurrency must be 1..1600"),
+        (["--legacy-other-provisioned", "-1"], "--legacy-other-provisioned must be at least 0"),
+        (["--result-sizes", "big"], "argument --result-sizes: expected X:Y"),
+        (["--result-sizes", "1.5:1"], "sizes must be whole bytes"),
+        (["--result-sizes", "200000:1"], "--result-sizes has 200000 bytes, outside 1..131072"),
+        (["--profile", "10:5,2:6"], "--profile must have increasing minutes, got 10:5,2:6"),
+        (["--functions", "sendmessage=managed"], "argument --functions: expected NAME=COMPUTE"),
+        (["--functions", "sendmessage=managed:1024"], "--functions sendmessage=managed:1024: an LMI"),
+        (["--functions", "sendmessage=warm:512"], "compute 'warm', not one of"),
+        (["--functions", "onconnect=ondemand:64"], "--functions needs memory 128..10240 MB"),
+        (["--functions", "onconnect=ondemand:128", "--functions", "onconnect=ondemand:256"], "given twice"),
+        (["--dynamodb-gateway-endpoint", "maybe"], "unrecognized arguments: maybe"),
+        (["--region", "eu-west-1"], "--region eu-west-1: no prices for region"),
+        (["--region", "moon"], "--region must be an AWS region name"),
+        (["--format", "json"], "--format"),
+        (["--instance-type", "r7g.large"], "--instance-type r7g.large: no price for r7g.large"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_naming_it(capsys, flags, names):
@@ -183,7 +189,7 @@ def test_bad_input_exits_2_with_one_line_naming_it(capsys, flags, names):
 
 
 def test_bad_config_files(capsys, tmp_path):
-    assert "cannot read" in error_line(capsys, "--config", str(tmp_path / "missing.toml"))
+    assert "no such file" in error_line(capsys, "--config", str(tmp_path / "missing.toml"))
     bad = tmp_path / "bad.toml"
     bad.write_text("mean_publishes_per_s = [")
     assert "not valid TOML" in error_line(capsys, "--config", str(bad))
@@ -193,7 +199,14 @@ def test_bad_config_files(capsys, tmp_path):
     wrong = tmp_path / "wrong.toml"
     wrong.write_text('mean_publishes_per_s = "many"\n')
     assert "mean_publishes_per_s: expected a number" in error_line(capsys, "--config", str(wrong))
-    assert "not a measured-figures JSON" in error_line(capsys, "--measured", str(tmp_path / "none.json"))
+    assert "--measured" in (line := error_line(capsys, "--measured", str(tmp_path / "none.json")))
+    assert "no such file" in line
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{")
+    assert "not JSON" in error_line(capsys, "--measured", str(garbage))
+    other = tmp_path / "other.json"
+    other.write_text('{"rate": 3}')
+    assert "not a measured-figures file" in error_line(capsys, "--measured", str(other))
 
 
 @pytest.mark.parametrize(
@@ -219,7 +232,8 @@ def test_bad_prices_file(capsys, tmp_path):
     assert "usd is missing or not a number" in error_line(capsys, "--prices", str(prices_file))
     prices_file.write_text("month_hours = 730\n")
     assert "no prices for region 'us-east-1'" in error_line(capsys, "--prices", str(prices_file))
-    assert "cannot read prices file" in error_line(capsys, "--prices", str(tmp_path / "none.toml"))
+    assert "--prices" in (line := error_line(capsys, "--prices", str(tmp_path / "none.toml")))
+    assert "no such file" in line
 
 
 def test_toml_config_applies_and_flags_win(capsys, tmp_path):
@@ -237,7 +251,7 @@ def test_toml_config_applies_and_flags_win(capsys, tmp_path):
 
 
 def test_a_fast_ramp_warns_about_lmi_scaling(capsys):
-    assert main(["cost", "--format", "json", "--profile", "0:20,3:60"]) == 0
+    assert main(["cost", "--json", "-", "--profile", "0:20,3:60"]) == 0
     captured = capsys.readouterr()
     assert "more than doubles within 5 minutes" in captured.err
     assert json.loads(captured.out)["warnings"]
@@ -256,20 +270,21 @@ def test_markdown_and_table_formats(capsys):
 
 
 def test_plot_is_written_with_break_even_points(tmp_path, capsys):
-    path = tmp_path / "img" / "cost.png"
-    assert main(["cost", "--format", "json", "--plot", str(path)]) == 0
-    capsys.readouterr()
+    path = tmp_path / "cost.png"
+    assert main(["cost", "--plot", str(path)]) == 0
+    assert f"wsrelay cost: wrote {path}" in capsys.readouterr().err
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list(tmp_path.iterdir()) == [path]
     grid = [1.0, 10.0, 100.0]
     crossings = plot.break_evens(grid, {"flat": [50.0, 50.0, 50.0], "rising": [10.0, 40.0, 90.0]})
     ((a, b, x, y),) = crossings
     assert (a, b) == ("flat", "rising") and 10 < x < 100 and y == pytest.approx(50.0)
 
 
-def test_plot_to_an_unwritable_place_is_one_line(capsys, tmp_path):
+def test_a_plot_path_that_cannot_be_a_png_is_one_line(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert "cannot write" in error_line(capsys, "--plot", str(blocker / "x.png"))
+    assert "does not exist" in error_line(capsys, "--plot", str(blocker / "x.png"))
     assert "expected a FILE.png" in error_line(capsys, "--plot", str(tmp_path))  # a folder
     assert "expected a FILE.png" in error_line(capsys, "--plot", str(tmp_path / "cost"))  # no .png
     assert list(tmp_path.iterdir()) == [blocker]  # nothing written
@@ -295,6 +310,7 @@ def test_measured_figures_are_shipped_and_read():
         sizing.measured(cost_inputs.Inputs(), {})
 
 
+@pytest.mark.processes
 def test_command_line_exit_status_and_single_line():
     proc = subprocess.run(
         [sys.executable, "-m", "wsrelay.cli", "cost", "--instance-type", "c8g.medium"],
@@ -305,6 +321,7 @@ def test_command_line_exit_status_and_single_line():
     assert proc.stderr.count("\n") == 1 and "cheapest eligible" in proc.stderr
 
 
+@pytest.mark.processes
 def test_parsing_the_command_line_loads_neither_simpy_nor_matplotlib():
     code = (
         "import sys\n"

@@ -1,6 +1,7 @@
 """`wsrelay simulate`: every job accounted for in every run, Little's law in a steady state, the
 same result for a seed in fresh processes, each relay semantics and compute mode on its own,
-bad input refused with one line and exit 2, the JSON shape and the plots."""
+bad input refused with one line and exit 2, the JSON shape and the plot (the command-line
+convention: tests/test_simulate_cli.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def runs(tmp_path_factory) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("scenario", list(SHORT))
+@pytest.mark.slow
 def test_every_job_is_accounted_for_in_every_run(runs, scenario):
     doc = runs[scenario]
     assert {(r["compute"], r["relay"]) for r in doc["runs"]} == PAIRS
@@ -53,6 +55,7 @@ def test_every_job_is_accounted_for_in_every_run(runs, scenario):
         assert run["p99_latency_s"] >= 0 and run["relay_cost_usd"] > 0
 
 
+@pytest.mark.slow
 def test_scenarios_do_what_they_say(runs):
     outage = {(r["compute"], r["relay"]): r for r in runs["outage"]["runs"]}
     assert all(r["relay_failures"] > 0 for r in outage.values())
@@ -65,6 +68,7 @@ def test_scenarios_do_what_they_say(runs):
     assert all((r["cold_starts"] > 0) == (r["compute"] != "managed") for r in spike)
 
 
+@pytest.mark.slow
 def test_littles_law_holds_in_the_steady_state():
     result = model.run(SimConfig(duration_s=900), "steady", "managed", "wsrelay", 3, CPU, PRICES)
     measured, expected = result.little
@@ -84,6 +88,8 @@ def run_in_fresh_process(tmp_path, name: str, seed: int, hash_seed: str) -> str:
     return out.read_text()
 
 
+@pytest.mark.processes
+@pytest.mark.slow
 def test_a_seed_gives_the_same_runs_in_fresh_processes(tmp_path):
     first = run_in_fresh_process(tmp_path, "a.json", 7, "1")
     again = run_in_fresh_process(tmp_path, "b.json", 7, "4242")
@@ -292,14 +298,39 @@ def test_streams_are_named_and_lognormal_matches_its_median_and_p99():
 # -- the command ------------------------------------------------------------------------------
 
 
-def test_plots_are_written(capsys, tmp_path):
-    plots = tmp_path / "plots"
-    assert main(["simulate", "--scenario", "az-loss", "--plot", str(plots), *SHORT["az-loss"]]) == 0
-    out = capsys.readouterr().out
-    names = sorted(p.name for p in plots.iterdir())
-    assert names == [f"az-loss-{n}.png" for n in ("latency", "queue-depth", "throttles", "workers")]
-    assert all((plots / n).read_bytes()[:4] == b"\x89PNG" for n in names)
-    assert "managed" in out and "wsrelay" in out
+@pytest.mark.slow
+def test_the_plot_is_one_png_with_a_panel_per_quantity(capsys, tmp_path):
+    path = tmp_path / "az-loss.png"
+    assert main(["simulate", "--scenario", "az-loss", "--plot", str(path), *SHORT["az-loss"]]) == 0
+    captured = capsys.readouterr()
+    assert list(tmp_path.iterdir()) == [path] and path.read_bytes()[:4] == b"\x89PNG"
+    assert f"wsrelay simulate: wrote {path}" in captured.err
+    assert "managed" in captured.out and "wsrelay" in captured.out
+    from PIL import Image
+
+    with Image.open(path) as image:  # four panels stacked: taller than wide
+        width, height = image.size
+    assert height > width
+
+
+def test_the_plot_figure_has_the_four_panels_and_every_pair():
+    from wsrelay.tools.simulate import plot
+    from wsrelay.tools.simulate.metrics import Series
+
+    series = Series(
+        t=[10.0, 20.0], queue_depth=[1, 2], workers=[3, 4], throttles=[0, 1], latency_p99_s=[0.1, 0.2]
+    )
+    runs = [(c, r, series) for c, r in sorted(PAIRS)]
+    fig = plot.figure("spike", runs)
+    try:
+        titles = [ax.get_title() for ax in fig.axes]
+        assert titles == [title for _, title, _ in plot.PANELS]
+        assert all(len(ax.get_lines()) == len(PAIRS) for ax in fig.axes)
+        assert fig.axes[-1].get_xlabel() == "minutes"
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 def error_line(capsys, *flags: str) -> str:
@@ -317,18 +348,25 @@ def error_line(capsys, *flags: str) -> str:
     ("flags", "says"),
     [
         (["--scenario", "flood"], "--scenario"),
-        ([], "--scenario"),
+        ([], "the following arguments are required: --scenario"),
         (["--scenario", "steady", "--seed", "abc"], "--seed"),
-        (["--scenario", "steady", "--duration-s", "-5"], "duration_s"),
-        (["--scenario", "steady", "--duration-s", "20"], "duration_s"),
-        (["--scenario", "steady", "--workers-min", "0"], "workers"),
-        (["--scenario", "steady", "--workers-max", "5"], "workers"),
-        (["--scenario", "steady", "--compile-p99-s", "1"], "compile_p99_s"),
-        (["--scenario", "steady", "--memory-gib-per-vcpu", "3"], "memory_gib_per_vcpu"),
-        (["--scenario", "steady", "--managed-memory-mb", "1024"], "managed_memory_mb"),
-        (["--scenario", "steady", "--region", "eu-west-1"], "eu-west-1"),
+        (["--scenario", "steady", "--duration-s", "-5"], "--duration-s must be a finite number"),
+        (["--scenario", "steady", "--duration-s", "20"], "--duration-s 20 must be at least 10 samples"),
+        (["--scenario", "steady", "--workers-min", "0"], "--workers-min must be at least 1"),
+        (["--scenario", "steady", "--workers-max", "5"], "--workers-max 5 must be at least --workers-min 20"),
+        (["--scenario", "steady", "--compile-p99-s", "1"], "--compile-p99-s 1 must be at least"),
+        (["--scenario", "steady", "--memory-gib-per-vcpu", "3"], "--memory-gib-per-vcpu must be 2, 4 or 8"),
+        (
+            ["--scenario", "steady", "--managed-memory-mb", "1024"],
+            "--managed-memory-mb must be at least 2048",
+        ),
+        (["--scenario", "steady", "--managed-memory-mb", "3072"], "a multiple of 2048"),
+        (["--scenario", "steady", "--region", "eu-west-1"], "--region eu-west-1: no prices"),
+        (["--scenario", "steady", "--region", "moon"], "--region must be an AWS region name"),
         (["--scenario", "steady", "--instance-type", "c9x.large"], "no price for c9x.large"),
-        (["--scenario", "steady", "--lmi-target-utilization", "2"], "lmi_target_utilization"),
+        (["--scenario", "steady", "--lmi-target-utilization", "2"], "--lmi-target-utilization must be"),
+        (["--scenario", "steady", "--lmi-concurrency", "0"], "--lmi-concurrency must be 1..1600"),
+        (["--scenario", "steady", "--cpu-factor", "0"], "--cpu-factor must be a positive"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, flags, says):
@@ -350,8 +388,11 @@ def test_bad_files_exit_2_with_one_line(capsys, tmp_path):
     measured = tmp_path / "measured.json"
     measured.write_text('{"per_job_mean": {}}')
     assert "per-operation" in error_line(capsys, "--scenario", "steady", "--measured", str(measured))
-    assert "is a directory" in error_line(capsys, "--scenario", "steady", "--json", str(tmp_path))
-    assert "is a file" in error_line(capsys, "--scenario", "steady", "--plot", str(bad))
+    missing = str(tmp_path / "none.json")
+    assert "--measured" in (line := error_line(capsys, "--scenario", "steady", "--measured", missing))
+    assert "no such file" in line
+    assert "is a folder" in error_line(capsys, "--scenario", "steady", "--json", str(tmp_path))
+    assert "expected a FILE.png" in error_line(capsys, "--scenario", "steady", "--plot", str(bad))
 
 
 def test_toml_config_is_applied(capsys, tmp_path):

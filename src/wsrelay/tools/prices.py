@@ -1,5 +1,6 @@
 """Prices for one region, read from ``prices.toml`` (shipped beside this module), and the rules
-that make an instance type eligible for Lambda Managed Instances.
+that make an instance type eligible for Lambda Managed Instances (`ineligibility`, and
+`lmi_instance`, which both `wsrelay cost` and `wsrelay simulate` use to judge ``--instance-type``).
 
 Every row of the data file carries its source and the date it was checked; nothing here holds a
 price of its own.
@@ -15,14 +16,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from wsrelay.cli.checks import UsageError
+
 ELIGIBLE_FAMILIES = ("c", "m", "r")
 # Sizes below .large; LMI launches .large and bigger only.
 TOO_SMALL_SIZES = ("nano", "micro", "small", "medium")
 _TYPE_RE = re.compile(r"^([a-z]+)(\d+)([a-z-]*)\.([a-z0-9]+)$")
 
 
-class PriceError(ValueError):
-    """The prices file or a lookup in it cannot be used (unknown region, type or key)."""
+class PriceError(UsageError):
+    """The prices file or a lookup in it cannot be used (unknown region, type or key): a usage
+    error (exit 2), as the file and the region are the user's to choose."""
+
+
+class IneligibleInstance(PriceError):
+    """The instance type cannot run LMI, or cannot hold one execution environment."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,10 @@ class Prices:
         found = self.instances.get(instance_type)
         if found is None:
             known = ", ".join(sorted(self.instances))
-            raise PriceError(f"no price for {instance_type} in {self.region} (priced: {known})")
+            raise PriceError(
+                f"--instance-type {instance_type}: no price for {instance_type} in {self.region} "
+                f"(priced: {known})"
+            )
         return found
 
 
@@ -109,6 +120,8 @@ def _table(
 
 def load(region: str, path: Path | None = None) -> Prices:
     """The prices of `region` from `path` (default: the shipped file)."""
+    if path is not None and not path.is_file():
+        raise PriceError(f"--prices {path}: {'not a file' if path.exists() else 'no such file'}")
     path = path or default_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -119,7 +132,7 @@ def load(region: str, path: Path | None = None) -> Prices:
     instances = {i.type: i for i in _table(data, "instance", Instance, region, path.name, regions)}
     if not rows and not instances:
         have = ", ".join(sorted(regions)) or "none"
-        raise PriceError(f"no prices for region {region!r} in {path.name} (have: {have})")
+        raise PriceError(f"--region {region}: no prices for region {region!r} in {path.name} (have: {have})")
     return Prices(region, float(data.get("month_hours", 730)), rows, instances)
 
 
@@ -144,3 +157,43 @@ def cheapest_eligible(prices: Prices, arch: str = "arm64", fits: Any = None) -> 
         if i.arch == arch and ineligibility(i.type) is None and (fits is None or fits(i))
     ]
     return min(candidates, key=lambda i: (i.usd_hour, i.type), default=None)
+
+
+def environments_on(
+    instance: Instance, vcpu: float, memory_mib: float, reserved_vcpu: float = 0.0, reserved_mib: float = 0.0
+) -> int:
+    """How many LMI environments of `vcpu` and `memory_mib` one instance holds after what is
+    held back for the OS and runtime."""
+    usable_vcpu = instance.vcpu - reserved_vcpu
+    usable_mib = instance.memory_gib * 1024 - reserved_mib
+    return int(min(usable_vcpu // vcpu, usable_mib // memory_mib))
+
+
+def lmi_instance(
+    prices: Prices,
+    instance_type: str,
+    memory_mb: int,
+    memory_gib_per_vcpu: int,
+    reserved_vcpu: float = 0.0,
+    reserved_mib: float = 0.0,
+) -> Instance:
+    """The priced `instance_type` if LMI runs it and it holds an environment of `memory_mb`;
+    else `IneligibleInstance` with the reason and the cheapest eligible type that would."""
+    vcpu = memory_mb / 1024 / memory_gib_per_vcpu
+
+    def fits(instance: Instance) -> bool:
+        return environments_on(instance, vcpu, memory_mb, reserved_vcpu, reserved_mib) >= 1
+
+    reason = ineligibility(instance_type)
+    if reason is None:
+        instance = prices.instance(instance_type)
+        if fits(instance):
+            return instance
+        held = f", {reserved_mib:g} MiB held back" if reserved_mib else ""
+        reason = (
+            f"{instance.type} ({instance.vcpu} vCPU, {instance.memory_gib:g} GiB{held}) "
+            f"cannot hold a {memory_mb} MB environment"
+        )
+    best = cheapest_eligible(prices, fits=fits)
+    hint = f"; cheapest eligible: {best.type} (${best.usd_hour:g}/h)" if best else ""
+    raise IneligibleInstance(f"--instance-type {reason}{hint}")

@@ -11,18 +11,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from wsrelay.cli.checks import UsageError
 from wsrelay.tools.cost.inputs import FUNCTIONS, Function, Inputs
 from wsrelay.tools.cost.sizing import (
     ManagedSizing,
     Measured,
     doubling_warnings,
-    environments_per_instance,
     instances_for,
     lambda_duration_s,
     size_managed,
 )
-from wsrelay.tools.prices import Prices, cheapest_eligible, ineligibility
+from wsrelay.tools.prices import Instance, Prices, lmi_instance
 
 ITEMS = (
     "instances",
@@ -38,10 +36,6 @@ ITEMS = (
 KIB = 1024
 GIB = 2**30  # AWS bills "GB" of data and logs in binary gigabytes
 ACK_FRAME_BYTES = 100
-
-
-class IneligibleInstance(UsageError):
-    """The instance type cannot run LMI (or cannot hold one environment)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +88,7 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
         ),
     ]
     if i.functions:
-        out.append(Scenario("custom", "the deployment given by --functions", {**legacy, **i.functions}))
+        out.append(Scenario("custom", "the deployment given by --functions", {**legacy, **i.custom}))
     return out
 
 
@@ -144,26 +138,18 @@ def nat_bytes_per_s(inputs: Inputs, figures: Measured, managed: list[str], rates
     return total
 
 
-def check_instance(inputs: Inputs, prices: Prices, memory_mb: int) -> None:
-    """`IneligibleInstance` with the reason and the cheapest eligible type, if the configured
-    instance type cannot host an environment of `memory_mb`."""
-    vcpu = memory_mb / 1024 / inputs.memory_gib_per_vcpu
-
-    def fits(instance: object) -> bool:
-        return environments_per_instance(inputs, instance, vcpu, memory_mb) >= 1  # type: ignore[arg-type]
-
-    reason = ineligibility(inputs.instance_type)
-    if reason is None:
-        instance = prices.instance(inputs.instance_type)
-        if not fits(instance):
-            reason = (
-                f"{instance.type} ({instance.vcpu} vCPU, {instance.memory_gib:g} GiB, "
-                f"{inputs.reserved_memory_mib} MiB held back) cannot hold a {memory_mb} MB environment"
-            )
-    if reason is not None:
-        best = cheapest_eligible(prices, fits=fits)
-        hint = f"; cheapest eligible: {best.type} (${best.usd_hour:g}/h)" if best else ""
-        raise IneligibleInstance(reason + hint)
+def check_instance(inputs: Inputs, prices: Prices, memory_mb: int) -> Instance:
+    """The configured instance type if LMI runs it and it holds an environment of `memory_mb`;
+    else `IneligibleInstance` with the reason and the cheapest eligible type (the rule
+    `wsrelay simulate` applies too)."""
+    return lmi_instance(
+        prices,
+        inputs.instance_type,
+        memory_mb,
+        inputs.memory_gib_per_vcpu,
+        inputs.reserved_vcpu,
+        inputs.reserved_memory_mib,
+    )
 
 
 def evaluate(inputs: Inputs, prices: Prices, figures: Measured, scenario: Scenario) -> Result:

@@ -6,6 +6,7 @@ import math
 from itertools import combinations
 from pathlib import Path
 
+from wsrelay.cli.checks import CannotRun
 from wsrelay.tools.cost import model
 from wsrelay.tools.cost.inputs import Inputs
 from wsrelay.tools.cost.sizing import Measured
@@ -47,7 +48,8 @@ def break_evens(grid: list[float], costs: dict[str, list[float]]) -> list[tuple[
 
 
 def cost_against_traffic(inputs: Inputs, prices: Prices, figures: Measured, path: Path) -> None:
-    """Write the plot to `path` (PNG)."""
+    """Write the plot to `path` (PNG; its folder was checked, never created); `CannotRun` if
+    the file cannot be written."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -91,6 +93,9 @@ def cost_against_traffic(inputs: Inputs, prices: Prices, figures: Measured, path
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=100, format="png")
+    except OSError as error:
+        raise CannotRun(f"--plot {path}: cannot write: {error.strerror or error}") from None
+    finally:
+        plt.close(fig)

@@ -1,8 +1,8 @@
-"""The cost model's results as a rich table, JSON or Markdown."""
+"""The cost model's results as a rich table, Markdown (the terminal renderings) or a JSON
+document (``--json``)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from wsrelay.tools.cost.model import ITEMS, Result
@@ -20,9 +20,9 @@ LABELS = {
 }
 
 
-def as_json(results: list[Result], extra: dict[str, Any]) -> str:
+def document(results: list[Result], extra: dict[str, Any]) -> dict[str, Any]:
     """``{"scenarios": [{"name", "total_usd_month", "items", "sizing"}], ...extra}``."""
-    doc = {
+    return {
         "scenarios": [
             {
                 "name": r.name,
@@ -35,7 +35,6 @@ def as_json(results: list[Result], extra: dict[str, Any]) -> str:
         ],
         **extra,
     }
-    return json.dumps(doc, indent=2)
 
 
 def _sizing_text(result: Result) -> str:
@@ -46,8 +45,9 @@ def _sizing_text(result: Result) -> str:
     return f"{s['instances']} x {s['instance_type']} ({envs} environments)"
 
 
-def as_markdown(results: list[Result]) -> str:
-    """A Markdown table: one row per scenario, one column per item, USD a month."""
+def as_markdown(results: list[Result], warnings: list[str]) -> str:
+    """A Markdown table: one row per scenario, one column per item, USD a month; then the
+    warnings as quotes."""
     head = "| scenario | " + " | ".join(LABELS[k] for k in ITEMS) + " | **total** | LMI sizing |"
     rule = "|---" * (len(ITEMS) + 3) + "|"
     rows = [
@@ -56,12 +56,12 @@ def as_markdown(results: list[Result]) -> str:
         + f" | **{r.total:.2f}** | {_sizing_text(r)} |"
         for r in results
     ]
-    return "\n".join([head, rule, *rows]) + "\n"
+    quotes = [f"\n> warning: {warning}" for warning in warnings]
+    return "\n".join([head, rule, *rows, *quotes]) + "\n"
 
 
-def print_table(results: list[Result], notes: list[str], warnings: list[str]) -> None:
-    """A rich table on stdout, then the notes and warnings."""
-    from rich.console import Console
+def print_table(console: Any, results: list[Result], notes: list[str], warnings: list[str]) -> None:
+    """A rich table on `console` (`wsrelay.cli.output.console`), then the notes and warnings."""
     from rich.table import Table
 
     table = Table(title="Monthly cost (USD)", show_footer=False)
@@ -71,9 +71,6 @@ def print_table(results: list[Result], notes: list[str], warnings: list[str]) ->
     table.add_column("total", justify="right", style="bold")
     for r in results:
         table.add_row(r.name, *(f"{r.items[k]:.2f}" for k in ITEMS), f"{r.total:.2f}")
-    console = Console()
-    if not console.is_terminal:
-        console.width = 150  # a pipe or a file: keep every column readable
     console.print(table)
     for r in results:
         if r.sizing:

@@ -13,7 +13,7 @@ from typing import Any
 from wsrelay.cli.checks import UsageError
 from wsrelay.tools.cost.inputs import Inputs
 from wsrelay.tools.measured import load_measured
-from wsrelay.tools.prices import Instance
+from wsrelay.tools.prices import Instance, environments_on
 
 # Lambda gives a function one vCPU's worth of CPU at 1,769 MB and a share in proportion below.
 FULL_VCPU_MB = 1769
@@ -96,9 +96,7 @@ def size_managed(
 
 def environments_per_instance(inputs: Inputs, instance: Instance, vcpu: float, memory_mib: int) -> int:
     """How many environments of this size one instance holds after what is held back."""
-    usable_vcpu = instance.vcpu - inputs.reserved_vcpu
-    usable_mib = instance.memory_gib * 1024 - inputs.reserved_memory_mib
-    return int(min(usable_vcpu // vcpu, usable_mib // memory_mib))
+    return environments_on(instance, vcpu, memory_mib, inputs.reserved_vcpu, inputs.reserved_memory_mib)
 
 
 def instances_for(inputs: Inputs, instance: Instance, sizings: list[ManagedSizing]) -> int:

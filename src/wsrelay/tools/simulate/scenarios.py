@@ -12,14 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wsrelay.tools.simulate.parameters import SimConfig
+from wsrelay.tools.simulate.parameters import DURATIONS_S, NAMES, SimConfig
 from wsrelay.tools.simulate.timers import at
 
-if TYPE_CHECKING:  # the command imports NAMES to parse its flags: keep simpy off that path
+if TYPE_CHECKING:  # only annotations: keep simpy off the import path of the settings
     from wsrelay.tools.simulate.compute import Compute
 
-DURATIONS_S = {"steady": 3600.0, "spike": 1800.0, "outage": 3600.0, "az-loss": 3600.0}
-NAMES = tuple(DURATIONS_S)
+__all__ = ["DURATIONS_S", "NAMES", "Scenario"]
 
 
 @dataclass(frozen=True)

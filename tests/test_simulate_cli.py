@@ -1,0 +1,231 @@
+"""`wsrelay simulate` on the command-line convention (issue 16): exit 2 for a bad flag or value,
+no abbreviated flags, ``--json -`` alone on stdout, outputs checked before any run, exit 3 for
+an output that cannot be written, Ctrl-C exits 130 without a traceback, a TOML file and the
+flags giving the same `SimConfig`, a help with no empty defaults that works with the ``local``
+extra alone; and the inputs it shares with `wsrelay cost` judged by the same rule and words."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from wsrelay.cli import options
+from wsrelay.cli.command import Parser
+from wsrelay.cli.main import main
+from wsrelay.tools.simulate.command import COMMAND
+from wsrelay.tools.simulate.parameters import SimConfig
+
+SHORT = ["--scenario", "steady", "--duration-s", "120", "--mean-jobs-per-s", "2", "--peak-jobs-per-s", "2"]
+LOCAL_ONLY = """
+import sys
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"hdrh", "simpy", "matplotlib"}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Blocker())
+from wsrelay.cli.main import entry
+sys.exit(entry())
+"""
+ENTRY = "import sys; from wsrelay.cli.main import entry; sys.exit(entry())"
+
+
+def wsrelay(*argv: str, local_only: bool = False) -> subprocess.CompletedProcess[str]:
+    code = LOCAL_ONLY if local_only else ENTRY
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+
+
+def exit_code(*argv: str) -> int:
+    try:
+        return main(list(argv))
+    except SystemExit as exit_:  # argparse's own errors
+        return int(exit_.code or 0)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = Parser(prog="wsrelay simulate")
+    COMMAND.add_arguments(p)
+    return p
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--scenario", "steady", "--no-such-flag"],
+        ["--scen", "steady"],  # not --scenario
+        ["--scenario", "steady", "--duration", "60"],  # not --duration-s
+        ["--scenario", "steady", "--keep-warm", "60"],  # not --keep-warm-s
+        ["--scenario", "steady", "--plot-dir", "x"],
+    ],
+)
+def test_a_bad_or_abbreviated_flag_exits_2_with_one_line(capsys, argv):
+    assert exit_code("simulate", *argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1, captured.err
+    assert captured.err.startswith("wsrelay simulate: error: ")
+
+
+@pytest.mark.processes  # a Python subprocess
+def test_json_to_stdout_is_alone_there_and_progress_and_table_go_to_stderr():
+    result = wsrelay("simulate", *SHORT, "--json", "-")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)  # nothing but the JSON
+    assert len(doc["runs"]) == 6 and doc["config"]["duration_s"] == 120
+    assert "run 1/6: ondemand / legacy" in result.stderr and "120 simulated" not in result.stdout
+    assert "steady, seed 1, 2 simulated minutes" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "says"),
+    [
+        ("--plot", "x.txt", "expected a FILE.png"),
+        ("--plot", "noext", "expected a FILE.png"),
+        ("--plot", "missing/s.png", "does not exist"),
+        ("--json", "missing/s.json", "does not exist"),
+        ("--json", ".", "is a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_created_is_refused_before_any_run(capsys, tmp_path, flag, name, says):
+    other = ["--json", str(tmp_path / "o.json")] if flag == "--plot" else ["--plot", str(tmp_path / "o.png")]
+    assert exit_code("simulate", *SHORT, flag, str(tmp_path / name), *other) == 2
+    err = capsys.readouterr().err
+    assert says in err and flag in err
+    assert "run 1/6" not in err  # refused before the first run
+    assert list(tmp_path.iterdir()) == []  # no folder made, nothing written
+
+
+def test_an_output_that_cannot_be_written_exits_3(capsys, tmp_path):
+    link = tmp_path / "s.json"
+    link.symlink_to(tmp_path / "gone" / "s.json")  # the folder checks pass; the write fails
+    assert exit_code("simulate", *SHORT, "--json", str(link)) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"wsrelay simulate: error: --json {link}: cannot write"), err
+    plot = tmp_path / "s.png"
+    plot.symlink_to(tmp_path / "gone" / "s.png")
+    assert exit_code("simulate", *SHORT, "--plot", str(plot)) == 3
+    assert f"--plot {plot}: cannot write" in capsys.readouterr().err
+
+
+def test_a_missing_input_file_says_no_such_file(capsys, tmp_path):
+    for flag in ("--measured", "--prices", "--config"):
+        assert exit_code("simulate", "--scenario", "steady", flag, str(tmp_path / "missing")) == 2
+        assert f"{flag} {tmp_path / 'missing'}: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.processes  # a Python subprocess
+def test_ctrl_c_during_a_run_exits_130_without_a_traceback():
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "simulate", "--scenario", "steady", "--duration-s", "360000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # the first run has started (stderr is not a terminal)
+        assert "run 1/6" in first, first
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1] == "wsrelay simulate: interrupted"
+    assert out == ""
+
+
+def test_toml_and_flags_give_the_same_config(tmp_path):
+    config = tmp_path / "sim.toml"
+    config.write_text(
+        "duration_s = 600\n"
+        "mean_jobs_per_s = 3.5\n"
+        "routers = 2\n"
+        "keep_warm_s = 120\n"
+        "io_wait_ms = 7.5\n"
+        "frame_latency_ms = 0\n"
+        'instance_type = "m7g.large"\n'
+        "managed_memory_mb = 4096\n"
+        "memory_gib_per_vcpu = 4\n"
+        "lmi_target_utilization = 0.5\n"
+    )
+    flags = [
+        "--duration-s", "600", "--mean-jobs-per-s", "3.5", "--routers", "2", "--keep-warm-s", "120",
+        "--io-wait-ms", "7.5", "--frame-latency-ms", "0", "--instance-type", "m7g.large",
+        "--managed-memory-mb", "4096", "--memory-gib-per-vcpu", "4", "--lmi-target-utilization", "0.5",
+    ]  # fmt: skip
+    base = ["--scenario", "steady"]
+    from_toml = options.build(SimConfig, parser().parse_args([*base, "--config", str(config)]), config)
+    from_flags = options.build(SimConfig, parser().parse_args([*base, *flags]))
+    assert from_toml == from_flags and from_toml != SimConfig()
+    assert from_toml.routers == 2 and isinstance(from_toml.routers, int)
+
+
+def test_scenario_and_seed_are_flags_not_toml_keys(capsys, tmp_path):
+    config = tmp_path / "sim.toml"
+    config.write_text('scenario = "spike"\n')
+    assert exit_code("simulate", "--scenario", "steady", "--config", str(config)) == 2
+    assert "unknown key 'scenario'" in capsys.readouterr().err
+
+
+def test_every_flag_has_help_and_no_empty_default():
+    p = parser()
+    for action in p._actions:
+        assert action.help and action.help != argparse.SUPPRESS, action.option_strings
+    text = p.format_help()
+    assert "(default: None)" not in text and "(default: [])" not in text and "(default: ())" not in text
+    assert "{steady,spike,outage,az-loss}" in text and "--keep-warm-s S" in text
+
+
+@pytest.mark.processes  # a Python subprocess
+def test_help_works_with_the_local_extra_alone():
+    result = wsrelay("simulate", "--help", local_only=True)
+    assert result.returncode == 0, result.stderr
+    assert "--plot FILE.png" in result.stdout and "--json FILE" in result.stdout
+
+
+@pytest.mark.processes  # a Python subprocess
+def test_without_the_sim_extra_it_says_so_before_any_run():
+    result = wsrelay("simulate", *SHORT, local_only=True)
+    assert result.returncode == 3 and "needs the 'sim' extra" in result.stderr
+    assert "run 1/6" not in result.stderr
+
+
+# -- the inputs cost and simulate share: one rule, the same words ------------------------------
+
+
+def error(capsys, tool: str, *argv: str) -> str:
+    assert exit_code(tool, *argv) == 2
+    line = capsys.readouterr().err.strip()
+    prefix = f"wsrelay {tool}: error: "
+    assert line.startswith(prefix) and "\n" not in line, line
+    return line.removeprefix(prefix)
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--instance-type", "c8g.medium"], "LMI needs size .large or bigger; cheapest eligible: c7g.large"),
+        (["--instance-type", "t4g.large"], "LMI runs only C, M and R families"),
+        (["--instance-type", "r7g.large"], "no price for r7g.large"),
+        (["--managed-memory-mb", "8192", "--memory-gib-per-vcpu", "8"], "cannot hold a 8192 MB environment"),
+        (["--region", "moon"], "--region must be an AWS region name"),
+        (["--region", "eu-west-1"], "no prices for region 'eu-west-1'"),
+        (["--nat-gateways", "-1"], "--nat-gateways must be at least 0"),
+        (["--memory-gib-per-vcpu", "3"], "--memory-gib-per-vcpu must be 2, 4 or 8"),
+        (["--managed-memory-mb", "1024"], "--managed-memory-mb must be at least 2048"),
+        (["--managed-memory-mb", "3072"], "a multiple of 2048"),
+        (["--cpu-factor", "0"], "--cpu-factor must be a positive"),
+        (["--io-wait-ms", "-1"], "--io-wait-ms must be a finite number, not negative"),
+    ],
+)
+def test_a_shared_input_is_refused_by_both_tools_in_the_same_words(capsys, flags, says):
+    cost = error(capsys, "cost", *flags)
+    simulate = error(capsys, "simulate", "--scenario", "steady", *flags)
+    assert says in cost
+    assert cost == simulate
