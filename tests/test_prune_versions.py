@@ -92,25 +92,23 @@ def test_a_failed_delete_is_reported_and_the_rest_go_on(lam, capsys):
 
 
 def test_keep_must_be_positive(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        prune_versions.main([FN, "--keep", "0"], client=object())
-    assert exit_.value.code == 2
+    assert prune_versions.main([FN, "--keep", "0"], client=object()) == 2
     assert "--keep must be at least 1" in capsys.readouterr().err
 
 
 def test_cli_entry_point(lam, capsys, monkeypatch):
     client, stub = lam
     expect_listing(stub, [1])
-    monkeypatch.setattr(
-        prune_versions, "main", lambda argv: prune_versions.prune(client, argv[:1], 1, True, print)
-    )
-    from wsrelay import cli
+    import boto3
 
-    assert cli.main(["prune-versions", FN, "--keep", "1", "--dry-run"]) == 0
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: client)
+    from wsrelay.cli.main import main
+
+    assert main(["prune-versions", FN, "--keep", "1", "--dry-run"]) == 0
     assert FN in capsys.readouterr().out
 
 
-def test_unreachable_endpoint_is_one_line_and_exit_2(capsys):
+def test_unreachable_endpoint_is_one_line_and_exit_3(capsys):
     import boto3
     from botocore.config import Config
 
@@ -122,12 +120,13 @@ def test_unreachable_endpoint_is_one_line_and_exit_2(capsys):
         aws_secret_access_key="y",
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=0.5),
     )
-    assert prune_versions.main([FN, "--keep", "1"], client=client) == 2
+    assert prune_versions.main([FN, "--keep", "1"], client=client) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("wsrelay prune-versions: error: Could not connect")
 
 
-def test_no_region_or_credentials_is_one_line_and_exit_2(tmp_path):
+@pytest.mark.processes
+def test_no_region_or_credentials_is_one_line_and_exit_3(tmp_path):
     import os
     import subprocess
     import sys
@@ -144,9 +143,31 @@ def test_no_region_or_credentials_is_one_line_and_exit_2(tmp_path):
             text=True,
             timeout=60,
         )
-        assert result.returncode == 2, result.stderr
+        assert result.returncode == 3, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0].lower(), result.stderr
+
+
+@pytest.mark.processes
+def test_an_unreachable_aws_through_the_command_exits_3_within_10_s():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:9", "AWS_DEFAULT_REGION": "us-east-1"}
+    env |= {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+    began = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "wsrelay.cli", "prune-versions", FN, "--keep", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3, result.stderr
+    assert time.monotonic() - began < 10
+    assert result.stderr.startswith("wsrelay prune-versions: error: Could not connect")
 
 
 def test_a_function_that_cannot_be_listed_is_reported_and_the_rest_go_on(lam, capsys):

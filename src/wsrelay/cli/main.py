@@ -35,15 +35,7 @@ measurement failed, 2 usage error, 3 could not run, 130 interrupted."""
 
 def commands() -> list[Command]:
     """Every subcommand, from its module's ``COMMAND``."""
-    found = []
-    for name in COMMANDS:
-        module = importlib.import_module(name)
-        if not hasattr(module, "COMMAND"):  # TRANSITION: removed once every tool is converted
-            legacy = name.split(".")[-2] if name.endswith(".command") else "loadtest-merge"
-            found.append(Command(legacy, module.HELP, module.HELP, module.add_arguments, module.run))
-            continue
-        found.append(module.COMMAND)
-    return found
+    return [importlib.import_module(name).COMMAND for name in COMMANDS]
 
 
 def build_parser() -> Parser:
