@@ -18,6 +18,12 @@ LOCAL_CREDENTIALS = {
 }
 
 
+def target(description: str, met: bool) -> str:
+    """A benchmark's verdict on one figure: ``target DESCRIPTION: met`` or ``...: MISSED``, so a
+    figure below its target is marked where it is printed (``make bench | grep MISSED``)."""
+    return f"target {description}: {'met' if met else 'MISSED'}"
+
+
 def local_client(service: str, endpoint_url: str, **options: Any) -> Any:
     """A boto3 client for a local endpoint (moto, the recording Management API)."""
     import boto3

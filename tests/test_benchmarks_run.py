@@ -31,12 +31,14 @@ def test_round_trips():
 
 def test_fanout():
     out = run("fanout.py", "--repeats", "1", "--latency-ms", "1").stdout
-    assert "100 / 1" in out and "target" in out
+    assert "100 / 1" in out
+    assert re.search(r"^target wsrelay 100/1 <= 10x \(measured [\d.]+x\): (met|MISSED)$", out, re.M), out
 
 
 def test_init_cost():
     out = run("init_cost.py", "--runs", "1").stdout
     assert "ratio" in out
+    assert re.search(r"^target wsrelay init <= 1.20x the baseline .*: (met|MISSED)$", out, re.M), out
 
 
 def test_local_stack():
@@ -48,6 +50,7 @@ def test_local_stack():
     assert all(rows.values()), out
     assert all(int(row.group(1)) > 0 for row in rows.values() if row)  # every server completed cycles
     assert "CPU us/cycle" in out
+    assert len(re.findall(r"^target inprocess .*: (met|MISSED)$", out, re.M)) == 2, out
 
 
 def test_local_stack_refuses_bad_flags():
