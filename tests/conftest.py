@@ -45,9 +45,13 @@ def management_api() -> Iterator[RecordingManagementApi]:
 @pytest.fixture
 def build_functions():
     """The Lambda init under a given environment: `RelayFunctions` as `wsrelay.handlers` builds
-    them (AWS credentials and region from the test process's environment)."""
+    them (AWS credentials and region from the test process's environment).
+
+    ``WSRELAY_PUBLISHER_ACK`` is ``router`` unless the test sets it: the tests written before the
+    setting existed check today's behaviour, which is exactly router mode; the ``stored`` mode
+    (the default in AWS) has its own tests that say so."""
 
     def build(**env: str) -> RelayFunctions:
-        return from_environment({"AWS_REGION": "us-east-1", **env})
+        return from_environment({"AWS_REGION": "us-east-1", "WSRELAY_PUBLISHER_ACK": "router", **env})
 
     return build

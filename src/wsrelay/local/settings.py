@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsrelay.config import MAX_RESULT_TTL_SECONDS, STORES, TABLE_NAME, Settings, aws_region
+from wsrelay.config import (
+    MAX_RESULT_TTL_SECONDS,
+    MIN_STORED_ACK_TTL_SECONDS,
+    STORES,
+    TABLE_NAME,
+    Settings,
+    aws_region,
+)
+from wsrelay.relay import PUBLISHER_ACK_MODES, STORED
 
 RUNTIMES = ("inprocess", "lmi", "ondemand")
 HANDLERS = {
@@ -127,6 +135,13 @@ class GatewaySettings:
         600, "RESULT_TTL_SECONDS", name="result-ttl", check=_between(1, MAX_RESULT_TTL_SECONDS)
     )
     legacy_subscriptions: bool = flag(False, "WSRELAY_LEGACY_SUBSCRIPTIONS")
+    publisher_ack: str = flag(
+        STORED,
+        "WSRELAY_PUBLISHER_ACK: who acks a publisher, the relay once the result is stored "
+        "(stored, needs --result-ttl >= 120) or the subscriber (router)",
+        check=_one_of(PUBLISHER_ACK_MODES),
+        metavar="{" + ",".join(PUBLISHER_ACK_MODES) + "}",
+    )
     concurrency: int | None = flag(
         None, "inprocess: handler threads (16); lmi: processes per function (4)", check=_between(1, 256)
     )
@@ -187,6 +202,7 @@ class GatewaySettings:
             dynamodb_endpoint=self.dynamodb_endpoint,
             legacy_subscriptions=self.legacy_subscriptions,
             region=aws_region(),
+            publisher_ack=self.publisher_ack,
         )
 
     def validate(self) -> GatewaySettings:
@@ -197,6 +213,12 @@ class GatewaySettings:
             problem = check(value) if check is not None else None
             if problem is not None:
                 raise SettingsError(f"{flag_name(f)} {problem}, got {value!r}")
+        if self.publisher_ack == STORED and self.result_ttl_seconds < MIN_STORED_ACK_TTL_SECONDS:
+            raise SettingsError(
+                f"--result-ttl (RESULT_TTL_SECONDS) must be at least {MIN_STORED_ACK_TTL_SECONDS} with "
+                f"--publisher-ack stored (the router waits 60 s, plus a reconnect), got "
+                f"{self.result_ttl_seconds}; or use --publisher-ack router"
+            )
         if self.store == "dynamodb" and not self.dynamodb_endpoint:
             raise SettingsError("--store dynamodb needs --dynamodb-endpoint URL")
         if "$default" not in self.routes:
