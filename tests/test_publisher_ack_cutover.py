@@ -130,12 +130,16 @@ def test_management_api_close_answers_closed_gone_and_failed():
     from wsrelay.wiring import local_session
 
     with RecordingManagementApi() as api:
-        client = local_session().client("apigatewaymanagementapi", endpoint_url=api.endpoint, config=client_config())
+        client = local_session().client(
+            "apigatewaymanagementapi", endpoint_url=api.endpoint, config=client_config()
+        )
         outbound = ManagementApiOutbound(client)
         assert outbound.close("C=").status is PostStatus.DELIVERED
         assert outbound.close("C=").status is PostStatus.GONE
         assert outbound.post(["C="], "x").results[0].status is PostStatus.GONE
         endpoint = api.endpoint
-    unreachable = local_session().client("apigatewaymanagementapi", endpoint_url=endpoint, config=client_config())
+    unreachable = local_session().client(
+        "apigatewaymanagementapi", endpoint_url=endpoint, config=client_config()
+    )
     closed = ManagementApiOutbound(unreachable).close("C=")
     assert closed.status is PostStatus.FAILED and closed.error
