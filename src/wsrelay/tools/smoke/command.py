@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from wsrelay.cli.checks import check_output, check_url, parse_headers
-from wsrelay.tools.smoke.steps import StepResult, run_steps
+from wsrelay.tools.smoke.steps import SKIPPED, Smoke, StepResult, run_steps
 
 HELP = "check a relay endpoint step by step (PASS/FAIL per step, ms); exit 0 only if all pass"
 
@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _line(result: StepResult) -> str:
     verdict = "PASS" if result.ok else "FAIL"
+    if result.ok and result.detail.startswith(SKIPPED):
+        verdict = "SKIP"
     return f"{verdict} {result.ms:8.1f} ms  {result.name} -- {result.detail}"
 
 
@@ -52,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"wsrelay smoke: error: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    smoke = Smoke(args.url, headers, args.timeout)
     try:
         results = asyncio.run(
-            run_steps(args.url, headers, args.timeout, lambda r: print(_line(r), flush=True))
+            run_steps(args.url, headers, args.timeout, lambda r: print(_line(r), flush=True), smoke)
         )
     except KeyboardInterrupt:
         print("wsrelay smoke: interrupted", file=sys.stderr)
@@ -63,8 +66,14 @@ def run(args: argparse.Namespace) -> int:
     failed = sum(not result.ok for result in results)
     elapsed = (time.perf_counter() - started) * 1000.0
     summary = "PASSED" if passed else f"FAILED ({failed} of {len(results)} steps)"
-    print(f"smoke {args.url}: {summary} in {elapsed:.0f} ms")
+    mode = f", publisher ack: {smoke.mode}" if smoke.mode else ""
+    print(f"smoke {args.url}: {summary} in {elapsed:.0f} ms{mode}")
     if args.json is not None:
-        document = {"passed": passed, "url": args.url, "steps": [result.as_dict() for result in results]}
+        document = {
+            "passed": passed,
+            "url": args.url,
+            "publisherAck": smoke.mode,
+            "steps": [result.as_dict() for result in results],
+        }
         args.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0 if passed else 1
