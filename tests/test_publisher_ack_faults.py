@@ -69,7 +69,7 @@ def test_stored_mode_under_faults_acks_every_publish_and_delivers_every_result(t
     # Acked on store, or, for a publisher whose connection dropped under its ack and resent after
     # the router's ack, at once with the router's connection id.
     assert all(ack.acknowledged_by for ack in done["acks"])
-    assert sum(ack.on_store for ack in done["acks"]) > JOBS // 2
+    assert any(ack.on_store for ack in done["acks"])
     # the faults were really injected (the seed draws the same ones each run)
     assert stats["posts"].get("410", 0) + stats["posts"].get("429", 0) > 0
 
