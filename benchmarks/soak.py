@@ -53,6 +53,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=600.0)
     parser.add_argument("--ttl", type=int, default=60)
     parser.add_argument("--runtime", default="inprocess")
+    # A soak spans several TTLs, so it runs short ones; stored mode refuses a TTL under 120 s.
+    parser.add_argument(
+        "--publisher-ack", choices=("stored", "router"), help="default: stored if --ttl >= 120, else router"
+    )
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args()
     console = Console(width=120)
@@ -60,6 +64,7 @@ def main() -> None:
         state = Path(tmp) / "state"
         serve = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--quiet"]
         serve += ["--result-ttl-s", str(args.ttl), "--runtime", args.runtime, "--state-dir", str(state)]
+        serve += ["--publisher-ack", args.publisher_ack or ("stored" if args.ttl >= 120 else "router")]
         server = subprocess.Popen(serve, stdout=subprocess.PIPE, text=True)
         assert server.stdout is not None
         match = re.search(r"websocket=(\S+)", server.stdout.readline())

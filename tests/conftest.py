@@ -28,7 +28,9 @@ import pytest
 from gateway_support import Served, start
 
 from wsrelay.functions import RelayFunctions
-from wsrelay.stores.dynamodb import create_table
+from wsrelay.local.runtimes.inprocess.store import OwnedSqliteStore
+from wsrelay.stores.dynamodb import DynamoDBStore, create_table
+from wsrelay.stores.sqlite_shared import SharedSqliteStore
 from wsrelay.testing import moto_serial
 from wsrelay.testing.recording_api import RecordingManagementApi
 from wsrelay.wiring import from_environment
@@ -145,10 +147,14 @@ def management_api() -> Iterator[RecordingManagementApi]:
 @pytest.fixture
 def build_functions():
     """The Lambda init under a given environment: `RelayFunctions` as `wsrelay.handlers` builds
-    them (AWS credentials and region from the test process's environment)."""
+    them (AWS credentials and region from the test process's environment).
+
+    ``WSRELAY_PUBLISHER_ACK`` is ``router`` unless the test sets it: the tests written before the
+    setting existed check today's behaviour, which is exactly router mode; the ``stored`` mode
+    (the default in AWS) has its own tests that say so."""
 
     def build(**env: str) -> RelayFunctions:
-        return from_environment({"AWS_REGION": "us-east-1", **env})
+        return from_environment({"AWS_REGION": "us-east-1", "WSRELAY_PUBLISHER_ACK": "router", **env})
 
     return build
 
@@ -182,3 +188,17 @@ def served(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             server.proc.kill()
             server.proc.wait()
             raise
+
+
+@pytest.fixture(params=["sqlite", "sqlite-owned", pytest.param("dynamodb", marks=pytest.mark.processes)])
+def make_store(request, tmp_path):
+    """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
+    if request.param == "sqlite":
+        path = tmp_path / "relay.db"
+        return lambda ttl=600: SharedSqliteStore(path, ttl)
+    if request.param == "sqlite-owned":  # one process owns the file (the gateway's inprocess runtime)
+        path = tmp_path / "owned.db"
+        return lambda ttl=600: OwnedSqliteStore(path, ttl)
+    client = request.getfixturevalue("dynamodb_client")
+    table = request.getfixturevalue("table")
+    return lambda ttl=600: DynamoDBStore(client, table, ttl)

@@ -60,6 +60,10 @@ class Served:
 
 
 def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Served:
+    """`wsrelay serve` with `args`; ``--publisher-ack router`` unless `args` name a mode (the
+    tests written before the flag existed check today's behaviour, which is router mode)."""
+    if not any(arg.startswith("--publisher-ack") for arg in args):
+        args = ("--publisher-ack", "router", *args)
     state = tmp_path / "state"
     cmd = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--state-dir", str(state), *args]
     # The test handler modules come first; an existing PYTHONPATH (a checkout under test) stays.

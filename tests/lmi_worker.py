@@ -1,7 +1,8 @@
 """Runs in the child processes of test_lmi_processes (one process = one LMI request process).
 
 `init` is the Lambda init of one process: the relay's functions built from that process's
-environment (as `wsrelay.handlers` builds them at import), without writing ``os.environ``."""
+environment (as `wsrelay.handlers` builds them at import), without writing ``os.environ``;
+``WSRELAY_PUBLISHER_ACK`` is ``router`` unless `env` sets it (as in `conftest.build_functions`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ _functions: RelayFunctions | None = None
 
 def init(env: dict[str, str]) -> None:
     global _functions
-    _functions = from_environment({**os.environ, **env})
+    _functions = from_environment({"WSRELAY_PUBLISHER_ACK": "router", **os.environ, **env})
 
 
 def invoke(route: str, connection_id: str, body: str | None) -> tuple[int, int]:

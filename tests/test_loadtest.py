@@ -22,6 +22,7 @@ import pytest
 from cli_support import cli
 from gateway_support import start
 from relay_doubles import scripted_server
+from tool_support import loadtest
 
 from wsrelay.tools.loadtest import generator
 from wsrelay.tools.loadtest.generator import Generator, LoadSpec
@@ -147,11 +148,6 @@ def test_reports_merge_counts_series_and_histograms():
 
 
 # -- the command against wsrelay serve --------------------------------------------------------------
-
-
-def loadtest(*args: str, tool: str = "loadtest", timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "wsrelay.cli", tool, *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,13 @@ import sys
 
 import pytest
 import websockets
+from tool_support import serve_once
 from waiting import wait_until_async
 
 pytestmark = pytest.mark.processes
 
 
-def serve(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+serve = serve_once
 
 
 @pytest.mark.parametrize(

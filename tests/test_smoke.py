@@ -9,23 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 from cli_support import cli
 from relay_doubles import echo_relay, scripted_server
+from tool_support import SMOKE_STEPS, smoke
 
 from wsrelay.cli.main import main
 
-STEPS = 12
-
-
-def smoke(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wsrelay.cli", "smoke", *args], capture_output=True, text=True, timeout=60
-    )
+STEPS = SMOKE_STEPS
 
 
 @pytest.mark.processes

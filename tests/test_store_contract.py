@@ -20,20 +20,6 @@ from wsrelay.stores.sqlite_shared import SharedSqliteStore
 NOW = 1_800_000_000.0
 
 
-@pytest.fixture(params=["sqlite", "sqlite-owned", pytest.param("dynamodb", marks=pytest.mark.processes)])
-def make_store(request, tmp_path):
-    """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
-    if request.param == "sqlite":
-        path = tmp_path / "relay.db"
-        return lambda ttl=600: SharedSqliteStore(path, ttl)
-    if request.param == "sqlite-owned":  # one process owns the file (the gateway's inprocess runtime)
-        path = tmp_path / "owned.db"
-        return lambda ttl=600: OwnedSqliteStore(path, ttl)
-    client = request.getfixturevalue("dynamodb_client")
-    table = request.getfixturevalue("table")
-    return lambda ttl=600: DynamoDBStore(client, table, ttl)
-
-
 def test_subscribe_returns_channel(make_store):
     store = make_store()
     channel = store.subscribe("g1", "A", NOW)

@@ -12,12 +12,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wsrelay.relay import PUBLISHER_ACK_MODES, STORED
+
 STORES = ("dynamodb", "sqlite")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 MAX_RESULT_TTL_SECONDS = 7 * 24 * 3600
 DEFAULT_REGION = "us-east-1"
+# With publisher_ack=stored the result must outlive the router's wait (60 s) plus a reconnect:
+# the stored result is then the only copy (docs/protocol.md).
+MIN_STORED_ACK_TTL_SECONDS = 120
 
 
 class ConfigError(ValueError):
@@ -38,6 +43,18 @@ class Settings:
     metrics_namespace: str = "wsrelay"
     service: str = "wsrelay"
     region: str = DEFAULT_REGION
+    publisher_ack: str = STORED
+
+    def check(self) -> Settings:
+        """The rules across variables, checked by every host's init (`wsrelay.wiring`,
+        `RelayFunctions`): raise `ConfigError` naming the variable; return self."""
+        if self.publisher_ack == STORED and self.result_ttl_seconds < MIN_STORED_ACK_TTL_SECONDS:
+            raise ConfigError(
+                f"RESULT_TTL_SECONDS must be at least {MIN_STORED_ACK_TTL_SECONDS} with "
+                f"WSRELAY_PUBLISHER_ACK=stored (the router waits 60 s, plus a reconnect), "
+                f"got {self.result_ttl_seconds}"
+            )
+        return self
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +80,10 @@ class Settings:
         for name, value in (("WSRELAY_METRICS_NAMESPACE", namespace), ("WSRELAY_SERVICE", service)):
             if not value or len(value) > 255:
                 raise ConfigError(f"{name} must be 1-255 characters, got {value!r}")
+        publisher_ack = env.get("WSRELAY_PUBLISHER_ACK", "").strip().lower() or cls.publisher_ack
+        if publisher_ack not in PUBLISHER_ACK_MODES:
+            modes = ", ".join(PUBLISHER_ACK_MODES)
+            raise ConfigError(f"WSRELAY_PUBLISHER_ACK must be one of {modes}, got {publisher_ack!r}")
         return cls(
             table=table,
             result_ttl_seconds=_positive_int(env, "RESULT_TTL_SECONDS", cls.result_ttl_seconds),
@@ -74,6 +95,7 @@ class Settings:
             metrics_namespace=namespace,
             service=service,
             region=aws_region(env),
+            publisher_ack=publisher_ack,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -88,6 +110,7 @@ class Settings:
             "WSRELAY_METRICS_NAMESPACE": self.metrics_namespace,
             "WSRELAY_SERVICE": self.service,
             "AWS_REGION": self.region,
+            "WSRELAY_PUBLISHER_ACK": self.publisher_ack,
         }
         if self.management_endpoint is not None:
             env["WSRELAY_MANAGEMENT_ENDPOINT"] = self.management_endpoint

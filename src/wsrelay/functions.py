@@ -77,7 +77,7 @@ class RelayFunctions:
         clock: Callable[[], float] = time.time,
         log: Callable[[str], object] = write_stdout,
     ) -> None:
-        self.settings = settings
+        self.settings = settings.check()  # a bad combination fails the init, not a request
         self.store = store
         self.outbound_for = outbound_for
         self.clock = clock
@@ -139,7 +139,8 @@ class RelayFunctions:
             if not isinstance(connection_id, str) or not connection_id:
                 raise BadEvent("requestContext.connectionId")
             outbound = self.outbound_for(self.endpoint(request_context))
-            relay = Relay(self.store, outbound, self.clock, self.clock() + CLEANUP_BUDGET_S)
+            deadline = self.clock() + CLEANUP_BUDGET_S
+            relay = Relay(self.store, outbound, self.clock, deadline, self.settings.publisher_ack)
             outcome = action(relay, connection_id, event)
         except BadEvent as missing:
             log(Outcome("bad_event"), "ERROR", f"event is missing {missing}")

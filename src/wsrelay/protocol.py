@@ -29,6 +29,11 @@ PONG = "pong"
 UNKNOWN_TEXT = "unknown text message"
 UNKNOWN_OBJECT = "unknown object message"
 
+# The ``acknowledgedBy`` of an ack the relay sends itself once a result is stored
+# (``publisher_ack=stored``): not a connection id (API Gateway's never contain ``:``), so a
+# client can tell a stored ack from a subscriber's.
+STORED_ACKNOWLEDGER = "wsrelay:stored"
+
 GUID_MAX_LENGTH = 128
 _GUID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _FORBIDDEN_IN_TEXT = str.maketrans({"{": "(", "}": ")", "[": "(", "]": ")"})

@@ -7,10 +7,18 @@ gateway code, so it runs unchanged in a Lambda handler, in the local gateway and
 Delivery rules (docs/protocol.md):
 - a result stays stored until a subscriber acks it (or the TTL passes); a subscriber that
   arrives later, or re-subscribes after a reconnect, gets it at once;
-- an ack goes to every publisher of the guid; a publish after the ack is acked at once and not
-  relayed again;
+- an ack goes to every publisher of the guid that the relay has not acked itself; a publish
+  after the ack is acked at once and not relayed again;
 - a 410 on a post removes that subscriber from that guid; an unsubscribe removes it too, and
   the store's TTL removes a whole guid's channel (DynamoDB's TTL, the SQLite stores' sweep).
+
+Who acks the publisher (`publisher_ack`):
+- ``router``: the subscriber's ``ack: <guid>``, relayed (the legacy relay's contract);
+- ``stored``: the relay itself, in the publish's invocation, once the result is stored and the
+  posts to the subscribers have ended, unless a post ended FAILED or, in the cutover mode, the
+  guid's item had no subscriber (the legacy index may be stale): then the worker's resend
+  retries. A stored result that fails to reach a subscribing connection closes it, so the
+  router reconnects, re-subscribes and gets it again.
 """
 
 from __future__ import annotations
@@ -20,7 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wsrelay import protocol
-from wsrelay.ports import Outbound, PostReport, PostStatus, Store, unique
+from wsrelay.ports import Outbound, PostReport, PostStatus, Published, Store, unique
+
+# Who acks a publisher (Settings.publisher_ack, WSRELAY_PUBLISHER_ACK).
+STORED = "stored"
+ROUTER = "router"
+PUBLISHER_ACK_MODES = (STORED, ROUTER)
 
 # Metric names (CloudWatch EMF, dimension set [service]); docs/operations.md explains each.
 RESULTS_PUBLISHED = "ResultsPublished"
@@ -35,6 +48,8 @@ POST_RETRIES = "PostRetries"
 POST_FAILURES = "PostFailures"
 HANDLER_ERRORS = "HandlerErrors"
 DELIVERY_LATENCY = "DeliveryLatency"
+ACKS_ON_STORE = "AcksOnStore"
+ACKS_WITHHELD = "AcksWithheld"
 
 
 @dataclass(slots=True)
@@ -54,6 +69,9 @@ class Relay:
     `cleanup_deadline` (a `clock` time) bounds optional work: after it, subscribers found gone
     are left for the TTL instead of being removed, so a slow store cannot push an invocation
     past API Gateway's 29 s.
+
+    `publisher_ack` defaults to ``router``, the protocol's original contract, so that building a
+    bare `Relay` changes nothing; the hosts pass `Settings.publisher_ack` (default ``stored``).
     """
 
     def __init__(
@@ -62,11 +80,17 @@ class Relay:
         outbound: Outbound,
         clock: Callable[[], float],
         cleanup_deadline: float | None = None,
+        publisher_ack: str = ROUTER,
     ) -> None:
+        if publisher_ack not in PUBLISHER_ACK_MODES:
+            raise ValueError(
+                f"publisher_ack must be one of {', '.join(PUBLISHER_ACK_MODES)}, got {publisher_ack!r}"
+            )
         self.store = store
         self.outbound = outbound
         self.clock = clock
         self.cleanup_deadline = cleanup_deadline
+        self.publisher_ack = publisher_ack
 
     def connect(self, connection_id: str) -> Outcome:
         """$connect: nothing reads a connection record, so nothing is written."""
@@ -122,10 +146,23 @@ class Relay:
             if delivered:
                 outcome.counts[LATE_DELIVERIES] += delivered
                 outcome.outcome = "subscribed_late_delivery"
+            elif self.publisher_ack == STORED and report.with_status(PostStatus.FAILED):
+                # The publisher was acked already, so no resend will post this again: close the
+                # connection, and the router reconnects, re-subscribes and gets it then.
+                self._close(connection_id, outcome)
         return outcome
 
+    def _close(self, connection_id: str, outcome: Outcome) -> None:
+        closed = self.outbound.close(connection_id)
+        outcome.outcome = "subscribed_delivery_failed"
+        if closed.status is PostStatus.DELIVERED:
+            outcome.notes.append(f"closed {connection_id}: its reconnect re-subscribes and gets the result")
+        else:
+            outcome.notes.append(f"could not close {connection_id} ({closed.status.value}: {closed.error})")
+
     def _publish(self, connection_id: str, guid: str, raw: str) -> Outcome:
-        published = self.store.publish(guid, connection_id, raw, self.clock())
+        stored = self.publisher_ack == STORED
+        published = self.store.publish(guid, connection_id, raw, self.clock(), ack_on_store=stored)
         outcome = Outcome("published", guid)
         outcome.counts[RESULTS_PUBLISHED] += 1
         if published.resend or published.already_acked_by is not None:
@@ -136,13 +173,49 @@ class Relay:
             frame = protocol.ack_frame(guid, published.already_acked_by)
             self._account_posts(self.outbound.post([connection_id], frame), outcome)
             return outcome
+        report = PostReport()
         if not published.subscribers:
             outcome.outcome = "stored_without_subscriber"
             outcome.counts[RESULTS_WITHOUT_SUBSCRIBER] += 1
-            return outcome
-        report = self.outbound.post(unique(published.subscribers), raw)
-        self._account_delivery(guid, report, outcome)
+        else:
+            report = self.outbound.post(unique(published.subscribers), raw)
+            self._account_delivery(guid, report, outcome)
+        if stored:
+            self._ack_on_store(connection_id, guid, published, report, outcome)
         return outcome
+
+    def _ack_on_store(
+        self, connection_id: str, guid: str, published: Published, report: PostReport, outcome: Outcome
+    ) -> None:
+        """``publisher_ack=stored``: the result is stored and the posts have ended; ack the
+        publisher, or withhold the ack (and let the worker's resend retry) when a subscriber's
+        post FAILED or the subscribers came from the cutover's stale-prone legacy index."""
+        failed = report.with_status(PostStatus.FAILED)
+        if failed:
+            reason = f"ack withheld: the post to {', '.join(failed)} failed; the worker's resend retries"
+        elif published.legacy_lookup:
+            reason = (
+                "ack withheld: no subscriber on the guid's item (legacy index read); a resend reads again"
+            )
+        else:
+            ack = self.outbound.post([connection_id], protocol.ack_frame(guid, protocol.STORED_ACKNOWLEDGER))
+            self._account_posts(ack, outcome)
+            if ack.with_status(PostStatus.DELIVERED):
+                outcome.counts[ACKS_ON_STORE] += 1
+            else:
+                outcome.notes.append("the publisher did not take the ack on store; its resend is acked")
+            return
+        # The publish recorded this publisher as acked; undo that so a subscriber's ack reaches it.
+        acked_by = self.store.withhold_ack(guid, connection_id, self.clock())
+        if acked_by is None:
+            outcome.counts[ACKS_WITHHELD] += 1
+            outcome.notes.append(reason)
+            return
+        # A subscriber acked while the posts ran, and skipped this publisher: ack it now.
+        ack = self.outbound.post([connection_id], protocol.ack_frame(guid, acked_by))
+        self._account_posts(ack, outcome)
+        if ack.with_status(PostStatus.DELIVERED):
+            outcome.counts[ACKS_ROUTED] += 1
 
     def _ack(self, connection_id: str, guid: str) -> Outcome:
         now = self.clock()
@@ -153,9 +226,16 @@ class Relay:
             outcome.notes.append("ack for a guid with no stored publisher (expired or never published)")
             return outcome
         outcome = Outcome("acked", guid)
-        report = self.outbound.post(unique(channel.publishers), protocol.ack_frame(guid, connection_id))
-        self._account_posts(report, outcome)
-        if report.with_status(PostStatus.DELIVERED):
+        # Publishers the relay acked on store have had their ack: never a second one per publish.
+        waiting = unique(channel.publishers - channel.store_acked)
+        report = PostReport()
+        if waiting:
+            report = self.outbound.post(waiting, protocol.ack_frame(guid, connection_id))
+            self._account_posts(report, outcome)
+        if not waiting:
+            outcome.outcome = "ack_settled"  # every publisher had its ack on store: routed
+            outcome.counts[ACKS_ROUTED] += 1
+        elif report.with_status(PostStatus.DELIVERED):
             outcome.counts[ACKS_ROUTED] += 1
         else:
             outcome.outcome = "ack_publishers_unreachable"

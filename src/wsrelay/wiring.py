@@ -109,7 +109,7 @@ class ManagementApiOutbounds:
 def from_environment(env: Mapping[str, str]) -> RelayFunctions:
     """The Lambda init: validate the configuration (`ConfigError` names a bad variable) and build
     every client now, not on the first request."""
-    settings = Settings.from_env(env)
+    settings = Settings.from_env(env).check()
     session = boto_session(settings)
     outbounds = ManagementApiOutbounds(session)
     if settings.management_endpoint is not None:

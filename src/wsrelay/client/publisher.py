@@ -1,7 +1,9 @@
 """`Publisher`: a compile worker's side of the relay, on one long-lived connection.
 
 ``await publish(guid, result)`` sends the result, waits for its ack (3 s), resends the same
-JSON up to 3 times (the worker's numbers), and returns the `Ack`. Results whose JSON exceeds
+JSON up to 3 times (the worker's numbers), and returns the `Ack`. Whoever acks: the relay itself
+once the result is stored (``publisher_ack=stored``, `Ack.on_store`) or a router's ``ack:``
+relayed (``router``); the client works the same in both modes. Results whose JSON exceeds
 31 KiB are written to S3 first and ``{guid, s3Key, okToCache, execTime}`` is sent instead, as the
 worker does. A lost connection is reopened with backoff and every unacked result is sent again at
 once on the new one (the relay acks a resend of an already acked guid at once), without using up
@@ -39,6 +41,11 @@ class Ack:
     received_at: float
     sends: int
     via_s3: bool = False
+
+    @property
+    def on_store(self) -> bool:
+        """True when the relay acked once the result was stored, not a router."""
+        return self.acknowledged_by == protocol.STORED_ACKNOWLEDGER
 
 
 @dataclass(slots=True)

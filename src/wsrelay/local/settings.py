@@ -9,7 +9,15 @@ from pathlib import Path
 
 from wsrelay.cli.checks import CannotRun, UsageError
 from wsrelay.cli.options import between, check_units, fraction, non_negative, positive, setting
-from wsrelay.config import MAX_RESULT_TTL_SECONDS, STORES, TABLE_NAME, Settings, aws_region
+from wsrelay.config import (
+    MAX_RESULT_TTL_SECONDS,
+    MIN_STORED_ACK_TTL_SECONDS,
+    STORES,
+    TABLE_NAME,
+    Settings,
+    aws_region,
+)
+from wsrelay.relay import PUBLISHER_ACK_MODES, STORED
 
 RUNTIMES = ("inprocess", "lmi", "ondemand")
 HANDLERS = {
@@ -95,6 +103,12 @@ class GatewaySettings:
     legacy_subscriptions: bool = setting(
         False, "also read the legacy subscription index (WSRELAY_LEGACY_SUBSCRIPTIONS)"
     )
+    publisher_ack: str = setting(
+        STORED,
+        "who acks a publisher (WSRELAY_PUBLISHER_ACK): the relay once the result is stored "
+        "(stored; needs --result-ttl-s >= 120) or the subscriber (router)",
+        choices=PUBLISHER_ACK_MODES,
+    )
     concurrency: int | None = setting(
         None,
         "inprocess: handler threads (default 16); lmi: processes per function (default 4)",
@@ -170,10 +184,17 @@ class GatewaySettings:
             dynamodb_endpoint=self.dynamodb_endpoint,
             legacy_subscriptions=self.legacy_subscriptions,
             region=aws_region(),
+            publisher_ack=self.publisher_ack,
         )
 
     def validate(self) -> GatewaySettings:
         """The checks across flags (each flag's own check ran already): `UsageError`; self."""
+        if self.publisher_ack == STORED and self.result_ttl_s < MIN_STORED_ACK_TTL_SECONDS:
+            raise UsageError(
+                f"--result-ttl-s (RESULT_TTL_SECONDS) must be at least {MIN_STORED_ACK_TTL_SECONDS} with "
+                f"--publisher-ack stored (the router waits 60 s, plus a reconnect), got "
+                f"{self.result_ttl_s}; or use --publisher-ack router"
+            )
         if self.store == "dynamodb" and not self.dynamodb_endpoint:
             raise UsageError("--store dynamodb needs --dynamodb-endpoint URL")
         return self

@@ -6,14 +6,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsrelay.percentile import percentiles
+
 _RESERVOIR = 10_000
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values (0 when empty)."""
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
 @dataclass
@@ -27,17 +22,17 @@ class RouteStats:
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=_RESERVOIR))
 
     def summary(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies_ms)
+        p50, p90, p99, top = percentiles(self.latencies_ms, (50, 90, 99, 100))
         return {
             "invocations": self.invocations,
             "errors": self.errors,
             "throttles": self.throttles,
             "timeouts": self.timeouts,
             "latency_ms": {
-                "p50": round(percentile(ordered, 0.50), 3),
-                "p90": round(percentile(ordered, 0.90), 3),
-                "p99": round(percentile(ordered, 0.99), 3),
-                "max": round(ordered[-1], 3) if ordered else 0.0,
+                "p50": round(p50, 3),
+                "p90": round(p90, 3),
+                "p99": round(p99, 3),
+                "max": round(top, 3),
             },
         }
 

@@ -9,7 +9,8 @@ Fan-out runs on a thread pool sized for it, with botocore's connection pool size
   bounded by attempts and by a deadline, so a handler always ends well inside API Gateway's 29 s;
 - anything else (403, ...) -> failed.
 
-One failed post never stops the others.
+One failed post never stops the others. `close` is ``DELETE /@connections/{id}``
+(``delete_connection``), one attempt: 2xx closed, 410 already gone, anything else failed.
 """
 
 from __future__ import annotations
@@ -86,6 +87,19 @@ class ManagementApiOutbound:
         if len(ids) <= 1:
             return PostReport([self._post_one(cid, payload) for cid in ids])
         return PostReport(list(self._pool().map(lambda cid: self._post_one(cid, payload), ids)))
+
+    def close(self, connection_id: str) -> PostResult:
+        try:
+            self.client.delete_connection(ConnectionId=connection_id)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = error.response.get("Error", {}).get("Code", "")
+            message = f"{status} {code}".strip()
+            gone = status == 410 or code == ERRORS[410].error_type
+            return PostResult(connection_id, PostStatus.GONE if gone else PostStatus.FAILED, 0, message)
+        except BotoCoreError as error:
+            return PostResult(connection_id, PostStatus.FAILED, 0, f"{type(error).__name__}: {error}")
+        return PostResult(connection_id, PostStatus.DELIVERED)
 
     def _post_one(self, connection_id: str, payload: bytes) -> PostResult:
         started = time.monotonic()

@@ -8,9 +8,12 @@ TTL attribute ``ttl``):
 | subscribe | UpdateItem, ALL_NEW | ``guid#<guid>`` | ``ADD subscribers SET ttl`` |
 | unsubscribe / 410 | UpdateItem | ``guid#<guid>`` | ``DELETE subscribers SET ttl`` |
 | publish | UpdateItem, ALL_OLD | ``guid#<guid>`` | ``SET result, publishedAt, ttl ADD publishers`` |
+| withhold an ack | UpdateItem, ALL_NEW | ``guid#<guid>`` | ``DELETE storeAcked SET ttl`` |
 | ack | UpdateItem, ALL_NEW | ``guid#<guid>`` | ``SET ackedBy, ttl REMOVE result`` |
 
-Publish is conditional on no ``ackedBy``; ack on ``publishers`` existing.
+Publish is conditional on no ``ackedBy``; ack on ``publishers`` existing. With
+``publisher_ack=stored`` publish also ``ADD storeAcked`` (the publishers the relay acks itself);
+withholding that ack after all (a failed post) takes the publisher out again.
 
 One round trip each; UpdateItem is a write, so what it returns is strongly consistent and every
 interleaving of operations on a guid is ordered by DynamoDB's single-item atomicity. No Scan and
@@ -53,6 +56,7 @@ def _channel(item: dict[str, Any]) -> Channel:
         result=item["result"]["S"] if "result" in item else None,
         published_at=float(item["publishedAt"]["N"]) if "publishedAt" in item else None,
         acked_by=item["ackedBy"]["S"] if "ackedBy" in item else None,
+        store_acked=_strings(item, "storeAcked"),
     )
 
 
@@ -153,14 +157,16 @@ class DynamoDBStore:
         if self.legacy:
             self._legacy_unsubscribe(guid, connection_id)
 
-    def publish(self, guid: str, connection_id: str, result: str, now: float) -> Published:
+    def publish(
+        self, guid: str, connection_id: str, result: str, now: float, ack_on_store: bool = False
+    ) -> Published:
         try:
             old = self._update(
                 guid,
                 now,
                 update=(
                     "SET #result = :r, publishedAt = if_not_exists(publishedAt, :published), "
-                    "#ttl = :ttl ADD publishers :c"
+                    "#ttl = :ttl ADD publishers :c" + (", storeAcked :c" if ack_on_store else "")
                 ),
                 condition=f"{_FRESH} AND attribute_not_exists(ackedBy)",
                 values={
@@ -175,11 +181,23 @@ class DynamoDBStore:
             return Published(channel.subscribers, channel.acked_by, resend=True)
         channel = _channel(old or {})
         subscribers = channel.subscribers
+        legacy_lookup = False
         if self.legacy:
             self._legacy_record_sender(guid, connection_id, now)
             if not subscribers:
-                subscribers = self._legacy_subscribers(guid)
-        return Published(subscribers, None, resend=bool(channel.publishers))
+                subscribers, legacy_lookup = self._legacy_subscribers(guid), True
+        return Published(subscribers, None, resend=bool(channel.publishers), legacy_lookup=legacy_lookup)
+
+    def withhold_ack(self, guid: str, connection_id: str, now: float) -> str | None:
+        item = self._update(
+            guid,
+            now,
+            update="DELETE storeAcked :c SET #ttl = :ttl",
+            condition="attribute_exists(connectionId) AND #ttl >= :now",
+            values={":c": {"SS": [connection_id]}},
+            returns="ALL_NEW",
+        )
+        return _channel(item).acked_by if item else None
 
     def ack(self, guid: str, connection_id: str, now: float) -> Channel | None:
         try:

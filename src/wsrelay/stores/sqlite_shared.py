@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wsrelay.stores.sqlite_rows import DELETE_EXPIRED, SCHEMA, SELECT, UPSERT, Record, SqliteRowStore
+from wsrelay.stores.sqlite_rows import DELETE_EXPIRED, SELECT, UPSERT, Record, SqliteRowStore, create_schema
 
 # Expired rows are invisible at once (every read checks expires_at); deleting them is only
 # housekeeping, so a full-table DELETE runs at most this often per process (an index on
@@ -42,7 +42,7 @@ class SharedSqliteStore(SqliteRowStore):
         self._next_purge = 0.0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._step() as db:
-            db.execute(SCHEMA)
+            create_schema(db)
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)

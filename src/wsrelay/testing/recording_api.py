@@ -1,9 +1,10 @@
 """A recording stand-in for API Gateway's Management API, on a real loopback HTTP socket.
 
 Serves ``POST/GET/DELETE /{stage}/@connections/{id}`` the way AWS answers them and records every
-post. Each connection can be given a script of HTTP statuses (the last one repeats), and every
-answer can be delayed, so tests and benchmarks can exercise 410, 429-then-success, 500-forever
-and slow posts against the real boto3 client.
+post and every delete (a connection deleted once answers 410 to what follows, as in AWS). Each
+connection can be given a script of HTTP statuses (the last one repeats), and every answer can
+be delayed, so tests and benchmarks can exercise 410, 429-then-success, 500-forever and slow
+posts against the real boto3 client.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class RecordingManagementApi:
     latency_s: float = 0.0
     scripts: dict[str, list[int]] = field(default_factory=dict)
     posts: list[RecordedPost] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -64,6 +66,8 @@ class RecordingManagementApi:
 
     def _answer(self, connection_id: str) -> int:
         with self._lock:
+            if connection_id in self.deleted:
+                return 410
             n = self._attempts[connection_id]
             self._attempts[connection_id] += 1
         script = self.scripts.get(connection_id)
@@ -116,7 +120,18 @@ class RecordingManagementApi:
                 self._reply(200, b'{"connectedAt":"2026-01-01T00:00:00Z"}')
 
             def do_DELETE(self) -> None:
-                self._reply(204)
+                connection_id = self._connection_id()
+                if connection_id is None:
+                    self._reply(404, b'{"message":"Not Found"}')
+                    return
+                with api._lock:
+                    gone = connection_id in api.deleted
+                    if not gone:
+                        api.deleted.append(connection_id)
+                if gone:
+                    self._reply(410, json.dumps({"message": error_for(410).message}).encode())
+                else:
+                    self._reply(204)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

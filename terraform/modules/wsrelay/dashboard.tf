@@ -1,7 +1,7 @@
 # One dashboard with the alarmed metrics: delivery (wsrelay EMF), functions, LMI, API Gateway.
 
 locals {
-  emf = { for name in ["ResultsPublished", "ResultsDelivered", "ResultsWithoutSubscriber", "LateDeliveries", "AcksRouted", "AcksUnroutable", "DuplicatePublishes", "StaleConnectionsRemoved", "PostRetries", "PostFailures", "HandlerErrors"] :
+  emf = { for name in ["ResultsPublished", "ResultsDelivered", "ResultsWithoutSubscriber", "LateDeliveries", "AcksRouted", "AcksUnroutable", "AcksOnStore", "AcksWithheld", "DuplicatePublishes", "StaleConnectionsRemoved", "PostRetries", "PostFailures", "HandlerErrors"] :
     name => [var.metrics_namespace, name, "service", var.service_name]
   }
 
@@ -14,7 +14,7 @@ locals {
           region  = local.region
           stat    = "Sum"
           period  = 300
-          metrics = [for name in ["ResultsPublished", "ResultsDelivered", "LateDeliveries", "AcksRouted"] : local.emf[name]]
+          metrics = [for name in ["ResultsPublished", "ResultsDelivered", "LateDeliveries", "AcksRouted", "AcksOnStore"] : local.emf[name]]
         }
       },
       {
@@ -24,7 +24,7 @@ locals {
           region  = local.region
           stat    = "Sum"
           period  = 300
-          metrics = [for name in ["ResultsWithoutSubscriber", "AcksUnroutable", "DuplicatePublishes", "StaleConnectionsRemoved", "PostRetries", "PostFailures", "HandlerErrors"] : local.emf[name]]
+          metrics = [for name in ["ResultsWithoutSubscriber", "AcksUnroutable", "AcksWithheld", "DuplicatePublishes", "StaleConnectionsRemoved", "PostRetries", "PostFailures", "HandlerErrors"] : local.emf[name]]
         }
       },
       {

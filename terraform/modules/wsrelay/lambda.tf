@@ -48,6 +48,7 @@ resource "aws_lambda_function" "this" {
       WSRELAY_STORE                = "dynamodb"
       WSRELAY_MANAGEMENT_ENDPOINT  = local.management_endpoint
       WSRELAY_LEGACY_SUBSCRIPTIONS = tostring(var.legacy_subscriptions)
+      WSRELAY_PUBLISHER_ACK        = var.publisher_ack
       WSRELAY_METRICS_NAMESPACE    = var.metrics_namespace
       WSRELAY_SERVICE              = var.service_name
     }

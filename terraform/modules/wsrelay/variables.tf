@@ -104,6 +104,17 @@ variable "result_ttl_seconds" {
   default     = 600
 }
 
+variable "publisher_ack" {
+  description = "WSRELAY_PUBLISHER_ACK: who acks a worker's publish, the relay once the result is stored (stored) or the router (router); see docs/protocol.md and docs/runbook.md."
+  type        = string
+  default     = "stored"
+
+  validation {
+    condition     = contains(["stored", "router"], var.publisher_ack)
+    error_message = "publisher_ack must be stored or router."
+  }
+}
+
 variable "legacy_subscriptions" {
   description = "WSRELAY_LEGACY_SUBSCRIPTIONS: also write the legacy Node relay's item shapes during the code cutover (see docs/runbook.md)."
   type        = bool

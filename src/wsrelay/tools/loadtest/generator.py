@@ -32,6 +32,7 @@ from wsrelay.client import (
     Subscriber,
     SubscriberConfig,
 )
+from wsrelay.protocol import STORED_ACKNOWLEDGER
 from wsrelay.tools.loadtest.payloads import Payloads, SizeRange
 from wsrelay.tools.loadtest.report import build_report
 from wsrelay.tools.loadtest.schedule import arrival_offsets
@@ -251,4 +252,4 @@ class Generator:
             return
         if ack.via_s3:
             tally.s3_offloaded += 1
-        tally.acked_after(ack.received_at - publish_at)
+        tally.acked_after(ack.received_at - publish_at, ack.acknowledged_by == STORED_ACKNOWLEDGER)

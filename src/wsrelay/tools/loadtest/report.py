@@ -1,9 +1,10 @@
 """The load test's report: built from a generator's tally, merged across generators (processes
 or machines) exactly, and shown as a table.
 
-Counts add up; histograms are HdrHistograms in one configuration, so their merge is exact and the
-merged percentiles are those of all jobs together; per-second series are keyed by wall-clock
-second and added per second (machines need synchronized clocks, as NTP gives them).
+Counts add up; the publisher ack mode (``stored`` or ``router``) follows from the acks the relay
+sent itself, and labels the ack latency; histograms are HdrHistograms in one configuration, so
+their merge is exact and the merged percentiles are those of all jobs together; per-second series
+are keyed by wall-clock second and added per second (machines need synchronized clocks, as NTP gives them).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def build_report(
         "corrupted": tally.corrupted,
         "s3_offloaded": tally.s3_offloaded,
         "acks_replayed": sum(router.stats.acks_replayed for router in routers),
+        "acks_on_store": tally.acks_on_store,
         "generator_cpu_s": round(tally.cpu_s, 3),
     }
     run = {
@@ -105,6 +107,7 @@ def finish(report: dict[str, Any], latencies: dict[str, Latency]) -> dict[str, A
     """Add what follows from the counts and histograms: lost, unacked, percentiles, encodings."""
     report["lost"] = report["sent"] - report["delivered"]
     report["unacked"] = report["published"] - report["acked"]
+    report["publisher_ack"] = publisher_ack(report["acked"], int(report.get("acks_on_store", 0)))
     deliver = latencies["deliver"]
     for name, percentile in PERCENTILES:
         report[name] = round(deliver.percentile_ms(percentile), 3)
@@ -114,6 +117,15 @@ def finish(report: dict[str, Any], latencies: dict[str, Latency]) -> dict[str, A
     report["histograms"] = {name: latency.encode() for name, latency in latencies.items()}
     report["histogram_config"] = dict(CONFIG)
     return report
+
+
+def publisher_ack(acked: int, on_store: int) -> str | None:
+    """The relay's publisher ack mode as the acks show it: ``stored`` when the relay sent any ack
+    itself (in that mode a resend after a router's ack is still acked with the router's id, so
+    not every ack is), else ``router``; None without any ack. `acks_on_store` has the count."""
+    if not acked:
+        return None
+    return "stored" if on_store else "router"
 
 
 def latencies_of(report: dict[str, Any]) -> dict[str, Latency]:
@@ -155,6 +167,8 @@ def merge_reports(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     merged["ended_at"] = max(report.get("ended_at", report["started_at"]) for report in reports)
     for key in COUNTS:
         merged[key] = sum(int(report[key]) for report in reports)
+    # Optional: reports written before publisher_ack existed lack it (all of their acks were relayed).
+    merged["acks_on_store"] = sum(int(report.get("acks_on_store", 0)) for report in reports)
     merged["generator_cpu_s"] = round(sum(float(report.get("generator_cpu_s", 0.0)) for report in reports), 3)
     for key in SERIES:
         merged[key] = _add_series(report.get(key, {}) for report in reports)
@@ -213,7 +227,9 @@ def render(report: dict[str, Any], console: Console) -> None:
         latency.add_column(name.removesuffix("_ms").replace("p999", "p99.9"), justify="right")
     latency.add_column("max", justify="right")
     latency.add_column("count", justify="right")
-    labels = {"deliver": "publish -> deliver", "ack": "publish -> ack", "lag": "generator lag"}
+    mode = report.get("publisher_ack")
+    ack_label = f"publish -> ack ({mode})" if mode else "publish -> ack"
+    labels = {"deliver": "publish -> deliver", "ack": ack_label, "lag": "generator lag"}
     for name, label in labels.items():
         summary = report["latency"][name]
         cells = [f"{summary[key]:.2f}" for key, _ in PERCENTILES]

@@ -29,6 +29,7 @@ class Tally:
     published: int = 0
     delivered: int = 0
     acked: int = 0
+    acks_on_store: int = 0  # acks the relay sent itself (publisher_ack=stored), of `acked`
     publish_failures: int = 0
     corrupted: int = 0
     s3_offloaded: int = 0
@@ -56,9 +57,11 @@ class Tally:
         second.latency_sum_ms += ms
         second.latency_max_ms = max(second.latency_max_ms, ms)
 
-    def acked_after(self, seconds: float) -> None:
-        """An ack reached the publisher `seconds` after the intended publish time."""
+    def acked_after(self, seconds: float, on_store: bool = False) -> None:
+        """An ack reached the publisher `seconds` after the intended publish time (`on_store`:
+        sent by the relay once the result was stored, not relayed from a router)."""
         self.acked += 1
+        self.acks_on_store += on_store
         self.ack.record(seconds)
         self._second().acked += 1
 

@@ -43,7 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def line(result: StepResult) -> str:
     """The report line of one step."""
+    from wsrelay.tools.smoke.steps import SKIPPED
+
     verdict = "PASS" if result.ok else "FAIL"
+    if result.ok and result.detail.startswith(SKIPPED):
+        verdict = "SKIP"
     return f"{verdict} {result.ms:8.1f} ms  {result.name} -- {result.detail}"
 
 
@@ -55,10 +59,11 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from wsrelay.tools.smoke.probe import EndpointUnreachable
-    from wsrelay.tools.smoke.steps import run_steps
+    from wsrelay.tools.smoke.steps import Smoke, run_steps
 
     stream = report_stream(args.json)
     started = time.perf_counter()
+    smoke = Smoke(settings.url, settings.headers, settings.timeout_s)
     try:
         results = asyncio.run(
             run_steps(
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                 settings.headers,
                 settings.timeout_s,
                 lambda result: print(line(result), file=stream, flush=True),
+                smoke,
             )
         )
     except EndpointUnreachable as error:
@@ -74,8 +80,14 @@ def run(args: argparse.Namespace) -> int:
     failed = sum(not result.ok for result in results)
     elapsed = (time.perf_counter() - started) * 1000.0
     summary = "PASSED" if passed else f"FAILED ({failed} of {len(results)} steps)"
-    print(f"smoke {settings.url}: {summary} in {elapsed:.0f} ms", file=stream, flush=True)
-    document = {"passed": passed, "url": settings.url, "steps": [result.as_dict() for result in results]}
+    mode = f", publisher ack: {smoke.mode}" if smoke.mode else ""
+    print(f"smoke {settings.url}: {summary} in {elapsed:.0f} ms{mode}", file=stream, flush=True)
+    document = {
+        "passed": passed,
+        "url": settings.url,
+        "publisherAck": smoke.mode,
+        "steps": [result.as_dict() for result in results],
+    }
     write_json("smoke", args.json, document)
     return OK if passed else FAILED
 

@@ -38,11 +38,14 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 class Probe:
-    """One connection; every frame it receives and does not match is kept for the failure detail."""
+    """One connection. A frame that arrives while another is awaited waits in `inbox` for the
+    `expect` that wants it (a stored ack may overtake a ``pong``); every frame that did not match
+    when it arrived is kept in `unmatched` for the failure detail."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.unmatched: list[str] = []
+        self.inbox: list[str] = []
 
     @classmethod
     async def open(cls, url: str, headers: Mapping[str, str], timeout: float) -> Probe:
@@ -75,7 +78,10 @@ class Probe:
             raise StepFailed(f"{describe(closed)} while sending") from closed
 
     async def expect(self, matches: Callable[[str], bool], timeout: float, what: str) -> str:
-        """The first frame that `matches`, within `timeout` seconds."""
+        """The first frame that `matches` (already received, or within `timeout` seconds)."""
+        for i, text in enumerate(self.inbox):
+            if matches(text):
+                return self.inbox.pop(i)
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -91,6 +97,7 @@ class Probe:
             if matches(text):
                 return text
             self.unmatched.append(text)
+            self.inbox.append(text)
 
     async def absent(self, matches: Callable[[str], bool], window: float, what: str) -> None:
         """Fail if a frame that `matches` arrives within `window` seconds."""

@@ -5,6 +5,10 @@ bounds it by the per-step timeout and records a `StepResult`. When the first ste
 fails, the others are reported as skipped at once. An endpoint that does not answer the first
 connection at all (refused, no such host, silent for `FIRST_OPEN_S`) is not a failed step but
 `EndpointUnreachable`: the test could not run.
+
+The connect step also finds who acks publishers (``publisher_ack``): a result published before
+any subscriber and acked anyway means ``stored``; the steps that depend on it check that mode's
+rules, and "a late ack reaches every publisher" runs in ``router`` mode only.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 
 from wsrelay.client.link import describe
-from wsrelay.tools.smoke.probe import EndpointUnreachable, Probe, StepFailed, Unreachable
+from wsrelay.protocol import STORED_ACKNOWLEDGER
+from wsrelay.tools.smoke.probe import EndpointUnreachable, NoFrame, Probe, StepFailed, Unreachable
 
+STORED, ROUTER = "stored", "router"
+SKIPPED = "skipped: "  # an ok step's detail that starts so was not run (its line says SKIP)
 OVERSIZED_BYTES = 200 * 1024  # over API Gateway's 32 KB frame and 128 KB message limits
 CLOSE_MESSAGE_TOO_BIG = 1009
 # The first connection's bound, whatever --timeout-s: an unreachable endpoint is reported within
@@ -85,6 +92,7 @@ class Smoke:
         self.deadline = time.monotonic() + timeout
         self.router: Probe | None = None
         self.worker: Probe | None = None
+        self.mode: str | None = None  # publisher_ack, found by the connect step
 
     def left(self) -> float:
         """Seconds left of the current step's timeout."""
@@ -120,7 +128,27 @@ class Smoke:
         except Unreachable as failure:
             raise EndpointUnreachable(str(failure).removeprefix("cannot connect: ")) from None
         self.worker = await self.open()
-        return "router and worker connections open"
+        return f"router and worker connections open; publisher ack: {await self.detect_mode()}"
+
+    async def detect_mode(self) -> str:
+        """Publish with nobody subscribed: an ack anyway means the relay acks on store. Then the
+        router's ack drops the result (an extra ack frame for this guid is harmless)."""
+        router, worker = self.pair()
+        guid = self.guid("mode")
+        await worker.send(_result(guid, "mode"))
+        await self.pong(worker)
+        try:
+            await worker.expect(_is_ack(guid), self.quiet_window, "an ack before any subscriber")
+            self.mode, how = STORED, "acked before any subscriber"
+        except NoFrame:
+            self.mode, how = ROUTER, f"no ack within {self.quiet_window:g} s without a subscriber"
+        await router.send(f"ack: {guid}")
+        return f"{self.mode} ({how})"
+
+    def note_ack(self, frame: str) -> None:
+        """An ack the relay sent itself means stored mode, however late it came."""
+        if json.loads(frame).get("acknowledgedBy") == STORED_ACKNOWLEDGER:
+            self.mode = STORED
 
     async def ping(self) -> str:
         router, _ = self.pair()
@@ -145,6 +173,12 @@ class Smoke:
         by = json.loads(frame).get("acknowledgedBy")
         if not isinstance(by, str) or not by:
             raise StepFailed(f"ack without acknowledgedBy: {frame!r}")
+        self.note_ack(frame)
+        if self.mode == STORED:
+            # The publisher had its ack on store: the router's ack must not reach it again.
+            await self.pong(router)
+            await worker.absent(_is_ack(guid), self.quiet_window, "a second ack (the router's, relayed)")
+            return f"acknowledgedBy={by}, the router's ack not relayed again"
         return f"acknowledgedBy={by}"
 
     async def unsubscribe(self) -> str:
@@ -189,6 +223,8 @@ class Smoke:
         return f"acked at once by {json.loads(frame).get('acknowledgedBy')}, not relayed again"
 
     async def late_ack_to_every_publisher(self) -> str:
+        if self.mode == STORED:
+            return SKIPPED + "publisher ack is stored: the relay acks each publisher itself"
         router, worker = self.pair()
         guid = self.guid("resent")
         raw = _result(guid, "resent")
@@ -271,10 +307,12 @@ async def run_steps(
     headers: Mapping[str, str],
     timeout: float,
     report: Callable[[StepResult], None],
+    smoke: Smoke | None = None,
 ) -> list[StepResult]:
-    """Run every step, calling `report` after each; the results in order. `EndpointUnreachable`
-    when nothing answers the first connection."""
-    smoke = Smoke(url, headers, timeout)
+    """Run every step, calling `report` after each; the results in order (`smoke.mode` then says
+    the publisher ack mode found, None when connect failed). `EndpointUnreachable` when nothing
+    answers the first connection."""
+    smoke = smoke or Smoke(url, headers, timeout)
     results: list[StepResult] = []
     try:
         for name, step in steps(smoke):

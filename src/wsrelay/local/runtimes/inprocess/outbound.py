@@ -1,9 +1,9 @@
 """The in-process runtime's outbound: the gateway's own connections, no HTTP hop.
 
-`GatewayClient` quacks like boto3's ``apigatewaymanagementapi`` client for the one call the relay
-makes (``post_to_connection``), raising the same ``ClientError`` shapes, so the in-process
-runtime reuses `ManagementApiOutbound` unchanged: the same fan-out, retries and 410/413
-handling as in AWS.
+`GatewayClient` quacks like boto3's ``apigatewaymanagementapi`` client for the two calls the
+relay makes (``post_to_connection``, ``delete_connection``), raising the same ``ClientError``
+shapes, so the in-process runtime reuses `ManagementApiOutbound` unchanged: the same fan-out,
+retries and 410/413 handling as in AWS.
 """
 
 from __future__ import annotations
@@ -41,16 +41,32 @@ class GatewayClient:
         else:
             future = asyncio.run_coroutine_threadsafe(self.connections.post(ConnectionId, Data), self.loop)
             status = future.result(self.timeout_s)
-        if status != 200:
-            error = error_for(status)
-            raise ClientError(
-                {
-                    "Error": {"Code": error.error_type, "Message": error.message},
-                    "ResponseMetadata": {"HTTPStatusCode": status},
-                },
-                "PostToConnection",
-            )
-        return {"ResponseMetadata": {"HTTPStatusCode": 200}}
+        return _answer(status, "PostToConnection")
+
+    def delete_connection(self, ConnectionId: str) -> dict[str, Any]:
+        if threading.get_ident() == self.loop_thread:
+            closed = self.connections.delete(ConnectionId)
+        else:
+            future = asyncio.run_coroutine_threadsafe(self._delete(ConnectionId), self.loop)
+            closed = future.result(self.timeout_s)
+        return _answer(204 if closed else 410, "DeleteConnection")
+
+    async def _delete(self, connection_id: str) -> bool:
+        return self.connections.delete(connection_id)
+
+
+def _answer(status: int, operation: str) -> dict[str, Any]:
+    """boto3's answer to a call: the response, or the ``ClientError`` it raises."""
+    if status >= 300:
+        error = error_for(status)
+        raise ClientError(
+            {
+                "Error": {"Code": error.error_type, "Message": error.message},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            },
+            operation,
+        )
+    return {"ResponseMetadata": {"HTTPStatusCode": status}}
 
 
 class SerialExecutor:

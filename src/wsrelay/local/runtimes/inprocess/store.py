@@ -27,11 +27,11 @@ from pathlib import Path
 from wsrelay.stores.sqlite_rows import (
     DELETE_EXPIRED,
     DELETE_ONE,
-    SCHEMA,
     SELECT_ALL,
     UPSERT,
     Record,
     SqliteRowStore,
+    create_schema,
 )
 
 # How long a change may stay in memory only.
@@ -86,7 +86,7 @@ class OwnedSqliteStore(SqliteRowStore):
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
         self._db.execute("PRAGMA journal_mode=MEMORY")
-        self._db.execute(SCHEMA)
+        create_schema(self._db)
         self._db.execute(DELETE_EXPIRED, (time.time(),))
         for guid, *record in self._db.execute(SELECT_ALL):
             self._rows[guid] = tuple(record)
