@@ -93,8 +93,8 @@ def test_a_bad_output_path_is_refused_before_any_connection(path, tmp_path):
 
 @pytest.mark.processes
 def test_ctrl_c_during_a_step_exits_130_without_a_traceback():
-    """A relay that accepts connections and never answers: smoke waits in its ping step (60 s),
-    and a Ctrl-C (SIGINT to the process group, as a terminal sends it) ends it at once."""
+    """A relay that accepts connections and never answers: smoke waits for a pong (60 s), and a
+    Ctrl-C (SIGINT to the process group, as a terminal sends it) ends it at once."""
 
     async def scenario() -> tuple[int | None, str, str]:
         async with scripted_server() as server:
@@ -117,7 +117,9 @@ def test_ctrl_c_during_a_step_exits_130_without_a_traceback():
     code, out, err = asyncio.run(scenario())
     assert code == 130, err
     assert err == "wsrelay smoke: interrupted\n"
-    assert out.startswith("PASS") and "connect" in out  # it was in the steps after the first
+    assert (
+        "Traceback" not in out + err
+    )  # interrupted inside the connect step (its mode check waits on a pong)
 
 
 def test_config_file_sets_the_settings_and_flags_win(tmp_path):
