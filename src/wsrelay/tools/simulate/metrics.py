@@ -4,7 +4,6 @@ second (for Little's law)."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -12,20 +11,13 @@ from typing import Any
 
 import simpy
 
+from wsrelay.percentile import percentile
 from wsrelay.tools.simulate.compute import Compute
 from wsrelay.tools.simulate.jobs import DELIVERED, Job
 from wsrelay.tools.simulate.routers import Routers
 from wsrelay.tools.simulate.workers import WorkerPool
 
 LITTLE_STEP_S = 1.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of `values`, 0.0 when empty."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 @dataclass

@@ -10,12 +10,13 @@ from typing import Any
 
 import simpy
 
+from wsrelay.percentile import percentile
 from wsrelay.tools.prices import Prices
 from wsrelay.tools.simulate import compute as compute_modes
 from wsrelay.tools.simulate import semantics as relay_semantics
 from wsrelay.tools.simulate.billing import relay_cost
 from wsrelay.tools.simulate.jobs import DELIVERED, LOST, TIMED_OUT
-from wsrelay.tools.simulate.metrics import Metrics, Series, percentile
+from wsrelay.tools.simulate.metrics import Metrics, Series
 from wsrelay.tools.simulate.parameters import SimConfig
 from wsrelay.tools.simulate.relay_service import RelayService
 from wsrelay.tools.simulate.routers import Routers
