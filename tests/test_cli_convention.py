@@ -89,7 +89,7 @@ def test_a_bad_flag_exits_2_with_one_line(name):
     ("argv", "prefix"),
     [
         (["serve", "--port", "0", "--idle", "5"], "--idle"),
-        (["cost", "--egress", "1"], "--egress"),
+        (["cost", "--egress-gb", "1"], "--egress-gb"),
         (["simulate", "--scen", "steady"], "--scen"),
         (["smoke", "ws://127.0.0.1:9/x", "--time", "1"], "--time"),
     ],

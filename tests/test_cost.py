@@ -16,7 +16,7 @@ import pytest
 from wsrelay.cli.main import main
 from wsrelay.tools import prices
 from wsrelay.tools.cost import inputs as cost_inputs
-from wsrelay.tools.cost import model, plot, sizing
+from wsrelay.tools.cost import model, plot, sizing, usage
 from wsrelay.tools.measured import load_measured
 
 FIGURES = sizing.Measured(cpu_ms=1.5, rss_mib=50.0, log_bytes=350.0, source="test")
@@ -52,37 +52,38 @@ def test_json_has_every_scenario_with_every_item_summing_to_the_total(capsys):
         assert scenario["total_usd_month"] == pytest.approx(sum(scenario["items"].values()), abs=0.05)
 
 
-def test_lmi_bills_instances_fee_and_nat_but_no_duration(capsys):
+def test_lmi_bills_instances_fee_and_egress_but_no_duration(capsys):
     s = by_name(run_json(capsys))
     lmi, legacy, ondemand = s["lmi-all"], s["legacy"], s["ondemand"]
     assert lmi["items"]["duration"] == 0 and lmi["items"]["provisioned_concurrency"] == 0
-    assert lmi["items"]["instances"] > 0 and lmi["items"]["nat_egress"] > 0
+    assert lmi["items"]["instances"] > 0 and lmi["items"]["egress"] > 0
     # the fee is 15% of the on-demand instance price
     assert lmi["items"]["management_fee"] == pytest.approx(0.15 * lmi["items"]["instances"], rel=1e-3)
-    assert legacy["items"]["provisioned_concurrency"] > 0 and legacy["items"]["nat_egress"] == 0
+    assert legacy["items"]["provisioned_concurrency"] > 0 and legacy["items"]["egress"] == 0
     assert ondemand["items"]["provisioned_concurrency"] == 0 and ondemand["items"]["duration"] > 0
     # only sendmessage on LMI keeps the other two functions' provisioned concurrency
     kept = s["lmi-sendmessage"]["items"]["provisioned_concurrency"]
     assert 0 < kept < legacy["items"]["provisioned_concurrency"]
 
 
-def test_lmi_floor_three_instances_and_three_environments_per_function(capsys):
+def test_lmi_default_minimum_places_three_environments_per_function_across_three_azs(capsys):
     s = by_name(run_json(capsys, "--instance-type", "c8g.large"))
     sizing_all = s["lmi-all"]["sizing"]
     assert sizing_all["environments"] == {"onconnect": 3, "ondisconnect": 3, "sendmessage": 3}
-    # nine 1-vCPU environments on 2-vCPU instances: 5, above the floor of 3
-    assert sizing_all["instances"] == 5
+    # each AZ holds one 1-vCPU, 2 GiB environment of each function: 3 vCPU on 2-vCPU instances,
+    # 2 instances an AZ, 6 in all (packed freely, nine environments would fit on 5)
+    assert sizing_all["instances"] == 6
     assert s["lmi-sendmessage"]["sizing"]["instances"] == 3
     price = prices.load("us-east-1").instance("c8g.large").usd_hour
     assert s["lmi-sendmessage"]["items"]["instances"] == pytest.approx(3 * price * 730, abs=0.01)
 
 
 def test_instance_count_and_egress_can_be_given(capsys):
-    s = by_name(run_json(capsys, "--instances", "7", "--egress-gb-month", "1000"))
+    s = by_name(run_json(capsys, "--instances", "7", "--egress", "nat", "--egress-gb-month", "1000"))
     assert s["lmi-all"]["sizing"]["instances"] == 7 and s["lmi-sendmessage"]["sizing"]["instances"] == 7
     # 3 NAT gateways for 730 h plus 1000 GB processed
-    assert s["lmi-all"]["items"]["nat_egress"] == pytest.approx(3 * 0.045 * 730 + 1000 * 0.045, abs=0.01)
-    assert s["legacy"]["items"]["nat_egress"] == 0
+    assert s["lmi-all"]["items"]["egress"] == pytest.approx(3 * 0.045 * 730 + 1000 * 0.045, abs=0.01)
+    assert s["legacy"]["items"]["egress"] == 0
 
 
 def test_savings_plan_discounts_instances_not_the_management_fee(capsys):
@@ -96,9 +97,9 @@ def test_dynamodb_is_billed_by_the_result_size_on_publish_and_ack():
     small = cost_inputs.Inputs(result_sizes=((200, 1.0),), resend_fraction=0.0)
     big = dataclasses.replace(small, result_sizes=((4096, 1.0),))
     # subscribe 1 + publish 1 + ack 1 + unsubscribe 1
-    assert model.write_units_per_publish(small) == 4
+    assert usage.write_units_per_job(small) == 4
     # 4096 + 200 bytes of item: 5 units for the publish and again for the ack (the item before it)
-    assert model.write_units_per_publish(big) == 2 + 2 * 5
+    assert usage.write_units_per_job(big) == 2 + 2 * 5
 
 
 def test_dynamodb_item_grows_with_the_results(capsys):
@@ -107,22 +108,24 @@ def test_dynamodb_item_grows_with_the_results(capsys):
     assert large > 7 * small
 
 
-def test_sizing_grows_past_the_floor_at_high_traffic():
+def test_sizing_grows_past_the_minimum_at_high_traffic():
     inputs = cost_inputs.Inputs()
-    low = model.size_managed(inputs, FIGURES, 2048, 10.0)
+    low = model.size_managed(inputs, FIGURES, 2048, 10.0, 3)
     assert (low.environments, low.limit) == (3, "minimum")
-    high = model.size_managed(inputs, FIGURES, 2048, 20000.0)
+    # a minimum of 0 still keeps the one environment any traffic needs
+    assert model.size_managed(inputs, FIGURES, 2048, 10.0, 0).environments == 1
+    high = model.size_managed(inputs, FIGURES, 2048, 20000.0, 3)
     assert high.environments > 3 and high.limit in ("cpu", "concurrency")
     # processes per environment: the concurrency setting, unless memory holds fewer
     assert high.processes_per_environment == 16
     fat = dataclasses.replace(FIGURES, rss_mib=500.0)
-    assert model.size_managed(inputs, fat, 2048, 1.0).processes_per_environment == 4
+    assert model.size_managed(inputs, fat, 2048, 1.0, 3).processes_per_environment == 4
     # a slower target architecture needs more environments for the same rate
     slower = dataclasses.replace(inputs, cpu_factor=2.0, io_wait_ms=0.001)
     assert (
-        model.size_managed(slower, FIGURES, 2048, 20000.0).environments
+        model.size_managed(slower, FIGURES, 2048, 20000.0, 3).environments
         > model.size_managed(
-            dataclasses.replace(inputs, io_wait_ms=0.001), FIGURES, 2048, 20000.0
+            dataclasses.replace(inputs, io_wait_ms=0.001), FIGURES, 2048, 20000.0, 3
         ).environments
     )
 
@@ -158,9 +161,16 @@ def test_instance_that_cannot_hold_an_environment_suggests_one_that_can(capsys):
 @pytest.mark.parametrize(
     ("flags", "names"),
     [
-        (["--mean-publishes-per-s", "-1"], "--mean-publishes-per-s must be a positive"),
-        (["--mean-publishes-per-s", "abc"], "--mean-publishes-per-s"),
-        (["--peak-publishes-per-s", "5"], "--peak-publishes-per-s 5 must be at least --mean-publishes-per-s"),
+        (["--mean-jobs-per-s", "-1"], "--mean-jobs-per-s must be a positive"),
+        (["--mean-jobs-per-s", "abc"], "--mean-jobs-per-s"),
+        (
+            ["--peak-factor", "0.5"],
+            "--peak-factor must be at least 1 (the peak is the mean times this), got 0.5",
+        ),
+        (["--min-environments", "-1"], "--min-environments must be 0..15000 for each function"),
+        (["--min-environments", "lambda=1"], "unknown function 'lambda'"),
+        (["--min-environments", "many"], "argument --min-environments: expected N or NAME=N"),
+        (["--egress", "vpn"], "argument --egress: invalid choice: 'vpn'"),
         (["--managed-memory-mb", "1024"], "--managed-memory-mb must be at least 2048"),
         (["--managed-memory-mb", "3072"], "a multiple of 2048"),
         (["--memory-gib-per-vcpu", "3"], "--memory-gib-per-vcpu must be 2, 4 or 8"),
@@ -191,14 +201,14 @@ def test_bad_input_exits_2_with_one_line_naming_it(capsys, flags, names):
 def test_bad_config_files(capsys, tmp_path):
     assert "no such file" in error_line(capsys, "--config", str(tmp_path / "missing.toml"))
     bad = tmp_path / "bad.toml"
-    bad.write_text("mean_publishes_per_s = [")
+    bad.write_text("mean_jobs_per_s = [")
     assert "not valid TOML" in error_line(capsys, "--config", str(bad))
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("mean_jobs = 3\n")
     assert "unknown key 'mean_jobs'" in error_line(capsys, "--config", str(unknown))
     wrong = tmp_path / "wrong.toml"
-    wrong.write_text('mean_publishes_per_s = "many"\n')
-    assert "mean_publishes_per_s: expected a number" in error_line(capsys, "--config", str(wrong))
+    wrong.write_text('mean_jobs_per_s = "many"\n')
+    assert "mean_jobs_per_s: expected a number" in error_line(capsys, "--config", str(wrong))
     assert "--measured" in (line := error_line(capsys, "--measured", str(tmp_path / "none.json")))
     assert "no such file" in line
     garbage = tmp_path / "garbage.json"
@@ -218,6 +228,9 @@ def test_bad_config_files(capsys, tmp_path):
         ('[functions.sendmessage]\ncompute = "managed"\nmemory_mb = 2048\nsize = 1\n', "expected keys"),
         ('[functions.sendmessage]\ncompute = "managed"\nmemory_mb = 3072\n', "a multiple of 2048"),
         ("functions = 3\n", "functions: expected a table"),
+        ("min_environments = [3]\n", "min_environments: expected a number, or a table"),
+        ("min_environments = {sendmessage = 1.5}\n", "min_environments: expected whole numbers"),
+        ('egress = "vpn"\n', "egress must be one of nat, public"),
     ],
 )
 def test_badly_typed_config_values_are_one_line(capsys, tmp_path, text, says):
@@ -239,12 +252,13 @@ def test_bad_prices_file(capsys, tmp_path):
 def test_toml_config_applies_and_flags_win(capsys, tmp_path):
     config = tmp_path / "inputs.toml"
     config.write_text(
-        'instance_type = "m7g.large"\nmean_publishes_per_s = 5\npeak_publishes_per_s = 10\n'
+        'instance_type = "m7g.large"\nmean_jobs_per_s = 5\npeak_factor = 2\n'
         "result_sizes = [[1000, 1]]\n"
         '[functions.sendmessage]\ncompute = "managed"\nmemory_mb = 2048\n'
     )
-    doc = run_json(capsys, "--config", str(config), "--mean-publishes-per-s", "2")
-    assert doc["inputs"]["mean_publishes_per_s"] == 2 and doc["inputs"]["instance_type"] == "m7g.large"
+    doc = run_json(capsys, "--config", str(config), "--mean-jobs-per-s", "2")
+    assert doc["inputs"]["mean_jobs_per_s"] == 2 and doc["inputs"]["instance_type"] == "m7g.large"
+    assert doc["inputs"]["peak_factor"] == 2
     s = by_name(doc)
     assert s["lmi-all"]["sizing"]["instance_type"] == "m7g.large"
     assert s["custom"]["sizing"]["environments"] == {"sendmessage": 3}
@@ -263,10 +277,20 @@ def test_a_fast_ramp_warns_about_lmi_scaling(capsys):
 def test_markdown_and_table_formats(capsys):
     assert main(["cost", "--format", "markdown"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].startswith("| scenario |") and len(lines) == 6
+    # the headline, a blank line, then the table: head, rule and one row per scenario
+    assert lines[0].startswith("**At 2.9 jobs/s the cheapest deployment is") and lines[1] == ""
+    assert lines[2].startswith("| scenario |") and "| vs legacy |" in lines[2]
+    assert [line.split(" | ")[0] for line in lines[4:8]] == [
+        "| legacy",
+        "| lmi-all",
+        "| lmi-sendmessage",
+        "| ondemand",
+    ]
+    assert any(line.startswith("- traffic: 2.9 jobs/s mean (92 million compilations") for line in lines)
     assert main(["cost"]) == 0
     out = capsys.readouterr().out
     assert "Monthly cost (USD)" in out and "lmi-all" in out and "c8g.large" in out
+    assert out.startswith("At 2.9 jobs/s the cheapest deployment is")
 
 
 def test_plot_is_written_with_break_even_points(tmp_path, capsys):

@@ -55,8 +55,10 @@ def parser() -> argparse.ArgumentParser:
     "argv",
     [
         ["--no-such-flag"],
-        ["--egress", "public"],  # not --egress-gb-month
-        ["--mean-publishes", "5"],  # not --mean-publishes-per-s
+        ["--egress-gb", "5"],  # not --egress-gb-month
+        ["--egress", "private"],  # nat or public
+        ["--mean-jobs", "5"],  # not --mean-jobs-per-s
+        ["--min-env", "1"],  # not --min-environments
         ["--form", "markdown"],  # not --format
         ["--format", "json"],  # JSON is --json now
         ["--dynamodb-gateway-endpoint", "false"],  # a boolean is --no-dynamodb-gateway-endpoint
@@ -84,7 +86,8 @@ def test_markdown_with_json_to_stdout_goes_to_stderr(capsys):
     assert main(["cost", "--format", "markdown", "--json", "-"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["scenarios"]
-    assert captured.err.startswith("| scenario |")
+    assert captured.err.startswith("**At 2.9 jobs/s the cheapest deployment is")
+    assert "\n| scenario |" in captured.err
 
 
 def test_json_to_a_file_is_named_on_stderr_and_the_table_stays_on_stdout(capsys, tmp_path):
@@ -138,8 +141,11 @@ def test_toml_and_flags_give_the_same_inputs(tmp_path):
     config = tmp_path / "inputs.toml"
     config.write_text(
         'region = "us-east-1"\n'
-        "mean_publishes_per_s = 5\n"
-        "peak_publishes_per_s = 15.5\n"
+        "mean_jobs_per_s = 5\n"
+        "peak_factor = 3.1\n"
+        'egress = "nat"\n'
+        "nat_gateways = 0\n"
+        "min_environments = {sendmessage = 2, onconnect = 0}\n"
         "profile = [[0, 5], [30, 12], [90, 15]]\n"
         "result_sizes = [[200, 0.2], [2048, 0.8]]\n"
         "connection_lifetime_s = 3600\n"
@@ -158,7 +164,8 @@ def test_toml_and_flags_give_the_same_inputs(tmp_path):
         "provisioned = 2\n"
     )
     flags = [
-        "--region", "us-east-1", "--mean-publishes-per-s", "5", "--peak-publishes-per-s", "15.5",
+        "--region", "us-east-1", "--mean-jobs-per-s", "5", "--peak-factor", "3.1",
+        "--egress", "nat", "--nat-gateways", "0", "--min-environments", "sendmessage=2,onconnect=0",
         "--profile", "0:5,30:12,90:15", "--result-sizes", "200:0.2,2048:0.8",
         "--connection-lifetime-s", "3600", "--io-wait-ms", "12.5", "--egress-gb-month", "40",
         "--no-dynamodb-gateway-endpoint", "--instance-type", "m7g.large", "--managed-memory-mb", "4096",
@@ -171,6 +178,8 @@ def test_toml_and_flags_give_the_same_inputs(tmp_path):
     assert from_toml != Inputs()
     assert from_toml.custom["onconnect"].provisioned == 2
     assert from_toml.dynamodb_gateway_endpoint is False and from_toml.egress_gb_month == 40.0
+    # unnamed functions keep AWS's default of 3
+    assert dict(from_toml.min_environments) == {"onconnect": 0, "ondisconnect": 3, "sendmessage": 2}
     # the JSON's "inputs" is the same TOML shape
     assert from_toml.as_dict()["functions"]["sendmessage"] == {
         "compute": "managed",
@@ -181,10 +190,10 @@ def test_toml_and_flags_give_the_same_inputs(tmp_path):
 
 def test_flags_win_over_the_toml_file(tmp_path):
     config = tmp_path / "inputs.toml"
-    config.write_text("mean_publishes_per_s = 5\npeak_publishes_per_s = 50\n")
-    args = parser().parse_args(["--config", str(config), "--mean-publishes-per-s", "7"])
+    config.write_text("mean_jobs_per_s = 5\npeak_factor = 10\n")
+    args = parser().parse_args(["--config", str(config), "--mean-jobs-per-s", "7"])
     inputs = options.build(Inputs, args, config)
-    assert (inputs.mean_publishes_per_s, inputs.peak_publishes_per_s) == (7.0, 50.0)
+    assert (inputs.mean_jobs_per_s, inputs.peak_factor) == (7.0, 10.0)
 
 
 def test_a_bad_toml_value_names_the_file_and_key(capsys, tmp_path):

@@ -19,16 +19,18 @@ functions or sendmessage only, all on demand, and a custom one given by --functi
 item, from a prices file with a source on every row and the handler figures measured by
 benchmarks/handler_cpu.py.
 
-The table (or Markdown, --format markdown) goes to stdout; with --json - it goes to stderr and
-stdout holds only the JSON. docs/cost.md gives every input's source."""
+The headline comes first: the cheapest deployment, and LMI against the legacy deployment. The
+table (or Markdown, --format markdown) goes to stdout; with --json - it goes to stderr and stdout
+holds only the JSON. The defaults are Compiler Explorer's (2.9 jobs/s, its VPC's public subnets);
+docs/cost.md gives every input's source and how much each assumption moves the answer."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Files, output, and every `Inputs` field (also a TOML key of ``--config``)."""
     add_config(parser, "the inputs below")
     options.add_arguments(parser, CostRun)
-    add_json(parser, '{"scenarios": [...], "warnings", "figures", "inputs"}')
-    add_plot(parser, "each scenario's cost against traffic, break-even points marked,")
+    add_json(parser, '{"headline", "cheapest", "scenarios": [...], "notes", "warnings", "figures", "inputs"}')
+    add_plot(parser, "each scenario's cost against traffic, Compiler Explorer's traffic marked,")
     group = parser.add_argument_group("inputs (each also a TOML key: the flag's name with _)")
     options.add_arguments(group, Inputs)
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from wsrelay.cli.output import console, report_stream, write_json, wrote
     from wsrelay.tools import prices
-    from wsrelay.tools.cost import model, report, sizing
+    from wsrelay.tools.cost import model, notes, report, sizing
     from wsrelay.tools.measured import read_measured
 
     if args.plot is not None:
@@ -52,22 +54,21 @@ def run(args: argparse.Namespace) -> int:
     figures = sizing.measured(inputs, read_measured(settings.measured))
     results = model.run_all(inputs, table, figures)
     warnings = model.warnings(inputs, figures)
-    notes = [
-        f"prices: {table.region}, {len(table.rows)} items and {len(table.instances)} instance types on file; "
-        f"handler figures: {figures.cpu_ms:.2f} ms CPU, {figures.rss_mib:.0f} MiB per process, "
-        f"{figures.log_bytes:.0f} log bytes per invocation ({figures.source})"
-    ]
+    line = report.headline(results, inputs.mean_jobs_per_s)
+    remarks = notes.all_notes(inputs, table, figures, results)
     if settings.format == "markdown":
-        print(report.as_markdown(results, warnings), end="", file=report_stream(args.json), flush=True)
+        text = report.as_markdown(results, line, remarks, warnings)
+        print(text, end="", file=report_stream(args.json), flush=True)
     else:
-        report.print_table(console(args.json), results, notes, warnings)
+        report.print_table(console(args.json), results, line, remarks, warnings)
     if args.json is not None:
         extra: dict[str, Any] = {
+            "notes": remarks,
             "warnings": warnings,
             "figures": dataclasses.asdict(figures),
             "inputs": inputs.as_dict(),
         }
-        write_json(NAME, args.json, report.document(results, extra))
+        write_json(NAME, args.json, report.document(results, line, extra))
     if args.plot is not None:
         from wsrelay.tools.cost import plot
 

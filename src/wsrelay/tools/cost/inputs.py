@@ -1,10 +1,12 @@
 """The inputs of the cost model, declared once (`wsrelay.cli.options.setting`): every field of
 `Inputs` is the flag ``--field-name`` and the TOML key ``field_name`` with its help, unit and
-check; `Inputs.validate` holds the checks across fields. docs/cost.md repeats them with sources.
+check; `Inputs.validate` holds the checks across fields. Every default comes from
+`wsrelay.tools.cost.defaults`; docs/cost.md repeats them with sources.
 
 `CostRun` holds what is not a model input: the files read and the terminal rendering.
-How `--profile`, `--result-sizes` and `--functions` are written: `wsrelay.tools.cost.values`.
-Standard library, `wsrelay.cli` and `wsrelay.tools.checks` only: ``wsrelay cost --help`` reads it.
+How `--profile`, `--result-sizes`, `--min-environments` and `--functions` are written:
+`wsrelay.tools.cost.values`. Standard library, `wsrelay.cli`, `wsrelay.tools.checks` and the cost
+package's plain modules only: ``wsrelay cost --help`` reads it.
 """
 
 from __future__ import annotations
@@ -17,11 +19,16 @@ from typing import Any
 from wsrelay.cli.checks import UsageError
 from wsrelay.cli.options import all_of, at_least, check_units, non_negative, positive, setting
 from wsrelay.tools import checks
+from wsrelay.tools.cost import defaults as D
 from wsrelay.tools.cost.values import (
     FUNCTIONS,
     CustomFunction,
     Function,
+    PerFunction,
+    at_least_one,
+    below_one,
     check_function,
+    check_min_environments,
     check_profile,
     check_result_sizes,
     functions_from_toml,
@@ -29,35 +36,38 @@ from wsrelay.tools.cost.values import (
     parse_function,
     parse_pairs,
     parse_sizes,
+    per_function,
     sizes_from_toml,
+    up_to,
 )
 
 FORMATS = ("table", "markdown")
-__all__ = ["FUNCTIONS", "CostRun", "CustomFunction", "Function", "Inputs"]
-
-
-def _below_one(v: float) -> str | None:
-    return None if 0 <= v < 1 else "must be a fraction from 0 to below 1"
-
-
-def _up_to(high: float, why: str) -> Any:
-    return lambda v: None if 0 <= v <= high else f"must be 0..{high:g} ({why})"
+EGRESS = ("nat", "public")
+__all__ = ["EGRESS", "FUNCTIONS", "CostRun", "CustomFunction", "Function", "Inputs"]
+_min_environments = per_function(D.LMI_MIN_ENVIRONMENTS)
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything `wsrelay cost` computes from (defaults documented in docs/cost.md)."""
+    """Everything `wsrelay cost` computes from (defaults: `wsrelay.tools.cost.defaults`; their
+    sources: docs/cost.md)."""
 
-    region: str = setting("us-east-1", "AWS region of the prices", check=checks.region)
-    mean_publishes_per_s: float = setting(
-        20.0, "mean results published per second over the month", unit="publishes/s", check=positive
+    region: str = setting(D.REGION, "AWS region of the prices", check=checks.region)
+    mean_jobs_per_s: float = setting(
+        D.MEAN_JOBS_PER_S,
+        "mean jobs (results published) per second over the month; the default is Compiler "
+        "Explorer's compilations, an upper bound for the relay",
+        unit="jobs/s",
+        check=positive,
     )
-    peak_publishes_per_s: float = setting(
-        60.0, "daily peak of results published per second (sizing)", unit="publishes/s", check=positive
+    peak_factor: float = setting(
+        D.PEAK_FACTOR,
+        "the daily peak of jobs/s over the mean (an assumption; sizes LMI environments)",
+        check=at_least_one,
     )
     profile: tuple[tuple[float, float], ...] = setting(
-        (),
-        "points of the day's traffic (minute, publishes/s) for the 5-minute doubling check",
+        D.PROFILE,
+        "points of the day's traffic (minute, jobs/s) for sizing and the 5-minute doubling check",
         parse=parse_pairs,
         from_toml=pairs_from_toml,
         check=check_profile,
@@ -65,124 +75,189 @@ class Inputs:
         shown_default="the mean rising to the peak over an hour",
     )
     result_sizes: tuple[tuple[int, float], ...] = setting(
-        ((200, 0.10), (1024, 0.40), (4096, 0.30), (16384, 0.20)),
+        D.RESULT_SIZES,
         "distribution of result sizes (bytes, weight); over 31 KiB travel via S3 as a reference",
         parse=parse_sizes,
         from_toml=sizes_from_toml,
         check=check_result_sizes,
         metavar="BYTES:WEIGHT,...",
-        shown_default="200:0.1,1024:0.4,4096:0.3,16384:0.2",
+        shown_default=",".join(f"{b}:{w:g}" for b, w in D.RESULT_SIZES),
     )
-    invocations_per_publish: float = setting(
-        4.0,
-        "sendmessage invocations per result (subscribe, publish, ack, unsubscribe)",
+    invocations_per_job: float = setting(
+        D.INVOCATIONS_PER_JOB,
+        "sendmessage invocations per job (subscribe, publish, ack, unsubscribe)",
         check=all_of(positive, at_least(1)),
     )
     resend_fraction: float = setting(
-        0.01, "fraction of publishes resent by the worker (ack later than 3 s)", check=_below_one
+        D.RESEND_FRACTION, "fraction of results resent by the worker (ack later than 3 s)", check=below_one
     )
-    connections: int = setting(120, "router and worker WebSocket connections open at once", check=at_least(0))
+    connections: int = setting(
+        D.CONNECTIONS, "router and worker WebSocket connections open at once", check=at_least(0)
+    )
     connection_lifetime_s: float = setting(
-        7200.0, "how long a connection lives (API Gateway closes them at 2 h)", unit="s", check=positive
+        D.CONNECTION_LIFETIME_S,
+        "how long a connection lives (API Gateway closes them at 2 h)",
+        unit="s",
+        check=positive,
     )
     legacy_sendmessage_memory_mb: int = setting(
-        512,
+        D.LEGACY_SENDMESSAGE_MEMORY_MB,
         "the legacy deployment's sendmessage memory (provisioned and on-demand scenarios)",
         unit="MB",
         check=checks.lambda_memory_mb,
     )
     legacy_other_memory_mb: int = setting(
-        128, "the legacy deployment's onconnect/ondisconnect memory", unit="MB", check=checks.lambda_memory_mb
+        D.LEGACY_OTHER_MEMORY_MB,
+        "the legacy deployment's onconnect/ondisconnect memory",
+        unit="MB",
+        check=checks.lambda_memory_mb,
     )
     legacy_sendmessage_provisioned: int = setting(
-        5, "the legacy deployment's sendmessage provisioned concurrency", check=at_least(0)
+        D.LEGACY_SENDMESSAGE_PROVISIONED,
+        "the legacy deployment's sendmessage provisioned concurrency",
+        check=at_least(0),
     )
     legacy_other_provisioned: int = setting(
-        1, "the legacy deployment's onconnect/ondisconnect provisioned concurrency", check=at_least(0)
+        D.LEGACY_OTHER_PROVISIONED,
+        "the legacy deployment's onconnect/ondisconnect provisioned concurrency",
+        check=at_least(0),
     )
     instance_type: str = setting(
-        "c8g.large", "LMI instance type (C, M or R family, .large or bigger, priced in the prices file)"
+        D.LMI_INSTANCE_TYPE,
+        "LMI instance type (C, M or R family, .large or bigger, priced in the prices file)",
     )
     instances: int = setting(
-        0, "LMI instances to price at least (0: as many as the sizing needs)", check=at_least(0)
+        D.INSTANCES, "LMI instances to price at least (0: as many as the placement needs)", check=at_least(0)
     )
     min_instances: int = setting(
-        3, "instances a capacity provider always runs (AZ resiliency)", check=at_least(1)
+        D.MIN_INSTANCES,
+        "instances a capacity provider runs at least, one per AZ (AWS launches 3 for AZ "
+        "resiliency); each function's environments are spread across those AZs",
+        check=at_least(1),
     )
-    min_environments: int = setting(3, "execution environments per LMI function at least", check=at_least(1))
+    min_environments: tuple[tuple[str, int], ...] = setting(
+        PerFunction.every(D.LMI_MIN_ENVIRONMENTS),
+        "LMI MinExecutionEnvironments per function, 0 and up (N for every function, or "
+        "NAME=N,...; unnamed functions keep the default)",
+        parse=_min_environments[0],
+        from_toml=_min_environments[1],
+        check=check_min_environments,
+        metavar="N|NAME=N,...",
+        shown_default=f"{D.LMI_MIN_ENVIRONMENTS} for each function, AWS's default",
+    )
     managed_memory_mb: int = setting(
-        2048,
+        D.LMI_MEMORY_MB,
         "memory of an LMI function (a multiple of --memory-gib-per-vcpu GiB)",
         unit="MB",
         check=checks.managed_memory_mb,
     )
     memory_gib_per_vcpu: int = setting(
-        2, "LMI execution_environment_memory_gib_per_vcpu: 2, 4 or 8", check=checks.memory_gib_per_vcpu
+        D.LMI_MEMORY_GIB_PER_VCPU,
+        "LMI execution_environment_memory_gib_per_vcpu: 2, 4 or 8",
+        check=checks.memory_gib_per_vcpu,
     )
     per_environment_concurrency: int = setting(
-        16,
+        D.LMI_PER_ENVIRONMENT_CONCURRENCY,
         "LMI per_execution_environment_max_concurrency (Python processes)",
         check=checks.lmi_concurrency,
     )
     reserved_vcpu: float = setting(
-        0.0, "vCPU per instance held back for the OS and runtime", check=non_negative, shown_default="0"
+        D.RESERVED_VCPU,
+        "vCPU per instance held back for the OS and runtime",
+        check=non_negative,
+        shown_default="0",
     )
     reserved_memory_mib: int = setting(
-        0,
+        D.RESERVED_MEMORY_MIB,
         "memory per instance held back for the OS and runtime",
         unit="MiB",
         check=at_least(0),
         shown_default="0",
     )
-    headroom: float = setting(0.3, "fraction of CPU and processes kept free at the peak", check=_below_one)
+    headroom: float = setting(
+        D.HEADROOM, "fraction of CPU and processes kept free at the peak", check=below_one
+    )
     cpu_factor: float = setting(
-        1.0, "handler CPU time on the target architecture / on the measuring machine", check=checks.cpu_factor
+        D.CPU_FACTOR,
+        "handler CPU time on the target architecture / on the measuring machine",
+        check=checks.cpu_factor,
     )
     io_wait_ms: float = setting(
-        25.0,
+        D.IO_WAIT_MS,
         "wall time per invocation spent waiting on DynamoDB and the posts",
         unit="ms",
         check=checks.io_wait_ms,
     )
     cpu_ms_per_invocation: float | None = setting(
-        None, "handler CPU ms per invocation", check=non_negative, metavar="MS", shown_default="measured"
+        D.CPU_MS_PER_INVOCATION,
+        "handler CPU ms per invocation",
+        check=non_negative,
+        metavar="MS",
+        shown_default="measured",
     )
     rss_mib_per_process: float | None = setting(
-        None, "resident memory per handler process", unit="MiB", check=non_negative, shown_default="measured"
+        D.RSS_MIB_PER_PROCESS,
+        "resident memory per handler process",
+        unit="MiB",
+        check=non_negative,
+        shown_default="measured",
     )
     log_bytes_per_invocation: float | None = setting(
-        None, "bytes of the JSON log line per invocation", check=non_negative, shown_default="measured"
+        D.LOG_BYTES_PER_INVOCATION,
+        "bytes of the JSON log line per invocation",
+        check=non_negative,
+        shown_default="measured",
     )
     platform_log_bytes: int = setting(
-        300, "bytes of Lambda's own log lines per invocation (start/report)", check=at_least(0)
+        D.PLATFORM_LOG_BYTES,
+        "bytes of Lambda's own log lines per invocation (start/report)",
+        check=at_least(0),
     )
-    custom_metrics: int = setting(12, "EMF metrics published (one dimension set each)", check=at_least(0))
+    custom_metrics: int = setting(
+        D.CUSTOM_METRICS, "EMF metrics published (one dimension set each)", check=at_least(0)
+    )
     savings_plan: float = setting(
-        0.0,
+        D.SAVINGS_PLAN,
         "Savings Plan discount on LMI instances, a fraction (not on the management fee)",
         shown_default="0",
-        check=_up_to(0.72, "EC2 Savings Plans discount at most 72%"),
+        check=up_to(0.72, "EC2 Savings Plans discount at most 72%"),
     )
     lambda_savings_plan: float = setting(
-        0.0,
+        D.LAMBDA_SAVINGS_PLAN,
         "Compute Savings Plan discount on Lambda duration and provisioned concurrency, a fraction",
         shown_default="0",
-        check=_up_to(0.17, "Compute Savings Plans discount Lambda at most 17%"),
+        check=up_to(0.17, "Compute Savings Plans discount Lambda at most 17%"),
     )
-    nat_gateways: int = setting(3, "NAT gateways in the LMI VPC (one per AZ)", check=checks.nat_gateways)
+    egress: str = setting(
+        D.EGRESS,
+        "how the LMI instances reach AWS's public endpoints: 'nat' (NAT gateways, hourly and per "
+        "GB) or 'public' (a public IPv4 address per instance, as in Compiler Explorer's VPC)",
+        choices=EGRESS,
+    )
+    nat_gateways: int = setting(
+        D.NAT_GATEWAYS,
+        "NAT gateways with --egress nat (one per AZ; 0: none billed)",
+        check=checks.nat_gateways,
+    )
     egress_gb_month: float | None = setting(
-        None,
+        D.EGRESS_GB_MONTH,
         "data through the NAT gateways",
         unit="GB/month",
         check=non_negative,
         shown_default="computed from the traffic",
     )
     post_overhead_bytes: int = setting(
-        1500, "bytes of HTTPS request and response around each Management API post", check=at_least(0)
+        D.POST_OVERHEAD_BYTES,
+        "bytes of HTTPS request and response around each Management API post",
+        check=at_least(0),
     )
-    dynamodb_gateway_endpoint: bool = setting(True, "the LMI VPC has a DynamoDB gateway endpoint")
+    dynamodb_gateway_endpoint: bool = setting(
+        D.DYNAMODB_GATEWAY_ENDPOINT, "the LMI VPC has a DynamoDB gateway endpoint"
+    )
     item_overhead_bytes: int = setting(
-        200, "bytes of a DynamoDB item besides the result (key, sets, ttl)", check=at_least(0)
+        D.ITEM_OVERHEAD_BYTES,
+        "bytes of a DynamoDB item besides the result (key, sets, ttl)",
+        check=at_least(0),
     )
     functions: tuple[CustomFunction, ...] = setting(
         (),
@@ -196,11 +271,6 @@ class Inputs:
 
     def validate(self) -> Inputs:
         """The checks across fields (each field's own ran already): `UsageError`; self."""
-        if self.peak_publishes_per_s < self.mean_publishes_per_s:
-            raise UsageError(
-                f"--peak-publishes-per-s {self.peak_publishes_per_s:g} must be at least "
-                f"--mean-publishes-per-s {self.mean_publishes_per_s:g}"
-            )
         problem = checks.managed_memory(self.managed_memory_mb, self.memory_gib_per_vcpu)
         if problem is not None:
             raise UsageError(f"--managed-memory-mb: {problem}")
@@ -221,25 +291,32 @@ class Inputs:
         return {f.name: f.function for f in self.functions}
 
     def as_dict(self) -> dict[str, Any]:
-        """The inputs as JSON, shaped as the TOML file that gives them."""
+        """The inputs as one flat JSON object of TOML key -> value (what ``--config`` reads)."""
         out = dataclasses.asdict(self)
+        out["min_environments"] = dict(self.min_environments)
         out["functions"] = {f.name: dataclasses.asdict(f.function) for f in self.functions}
         return out
 
+    def min_environments_of(self, name: str) -> int:
+        """MinExecutionEnvironments of function `name`."""
+        return dict(self.min_environments)[name]
+
+    @property
+    def peak_jobs_per_s(self) -> float:
+        """The peak the LMI functions are sized for: the mean x the peak factor, or the
+        profile's highest point if that is higher."""
+        return max([self.mean_jobs_per_s * self.peak_factor, *(r for _, r in self.profile)])
+
     def with_traffic(self, mean: float) -> Inputs:
-        """The same inputs at mean `mean` publishes/s, peak and profile scaled alike."""
-        scale = mean / self.mean_publishes_per_s
+        """The same inputs at mean `mean` jobs/s, the profile scaled alike (the peak factor
+        holds)."""
+        scale = mean / self.mean_jobs_per_s
         profile = tuple((t, r * scale) for t, r in self.profile)
-        return dataclasses.replace(
-            self,
-            mean_publishes_per_s=mean,
-            peak_publishes_per_s=self.peak_publishes_per_s * scale,
-            profile=profile,
-        )
+        return dataclasses.replace(self, mean_jobs_per_s=mean, profile=profile)
 
     def day_profile(self) -> tuple[tuple[float, float], ...]:
         """The profile as given, or the mean rising linearly to the peak over an hour."""
-        return self.profile or ((0.0, self.mean_publishes_per_s), (60.0, self.peak_publishes_per_s))
+        return self.profile or ((0.0, self.mean_jobs_per_s), (60.0, self.mean_jobs_per_s * self.peak_factor))
 
 
 @dataclass(frozen=True)

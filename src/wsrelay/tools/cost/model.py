@@ -2,13 +2,13 @@
 
 Scenarios: the legacy deployment (provisioned concurrency), all three functions on Lambda Managed
 Instances, only ``sendmessage`` on LMI, everything on demand, and a custom deployment when the
-inputs name one. Every scenario runs wsrelay's handlers and storage design: the traffic, DynamoDB,
-logs and metrics are the same; compute, provisioned concurrency and the VPC's NAT differ.
+inputs name one. Every scenario runs wsrelay's handlers and storage design: requests, DynamoDB,
+the WebSocket API, logs and metrics are the same (`SHARED`); compute, provisioned concurrency and
+the LMI VPC's egress differ.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from wsrelay.tools.cost.inputs import FUNCTIONS, Function, Inputs
@@ -20,6 +20,12 @@ from wsrelay.tools.cost.sizing import (
     lambda_duration_s,
     size_managed,
 )
+from wsrelay.tools.cost.usage import (
+    invocation_rates,
+    nat_bytes_per_s,
+    websocket_units_per_job,
+    write_units_per_job,
+)
 from wsrelay.tools.prices import Instance, Prices, lmi_instance
 
 ITEMS = (
@@ -28,14 +34,16 @@ ITEMS = (
     "requests",
     "duration",
     "provisioned_concurrency",
-    "nat_egress",
+    "egress",
     "dynamodb",
+    "websocket_messages",
+    "websocket_connection_minutes",
     "logs",
     "metrics",
 )
-KIB = 1024
+# The items every scenario bills alike: the differences between scenarios are in the others.
+SHARED = ("requests", "dynamodb", "websocket_messages", "websocket_connection_minutes", "logs", "metrics")
 GIB = 2**30  # AWS bills "GB" of data and logs in binary gigabytes
-ACK_FRAME_BYTES = 100
 
 
 @dataclass(frozen=True)
@@ -92,52 +100,6 @@ def scenarios(inputs: Inputs) -> list[Scenario]:
     return out
 
 
-def _item_bytes(size: int, inputs: Inputs) -> int:
-    return size + inputs.item_overhead_bytes
-
-
-def write_units_per_publish(inputs: Inputs) -> float:
-    """Mean DynamoDB write units per result: an UpdateItem bills the larger of the item before
-    and after, so publish, each resend and the ack (which removes the result) are billed by the
-    result's size; subscribe (before the publish) and unsubscribe (after the ack) by 1 KB."""
-    total_weight = sum(w for _, w in inputs.result_sizes)
-    units = 0.0
-    for size, weight in inputs.result_sizes:
-        result_units = math.ceil(_item_bytes(size, inputs) / KIB)
-        units += weight * (2 + (2 + inputs.resend_fraction) * result_units)
-    return units / total_weight
-
-
-def mean_result_bytes(inputs: Inputs) -> float:
-    """Mean result size in bytes."""
-    return sum(s * w for s, w in inputs.result_sizes) / sum(w for _, w in inputs.result_sizes)
-
-
-def invocation_rates(inputs: Inputs, publishes_per_s: float) -> dict[str, float]:
-    """Invocations per second of each function at a publish rate."""
-    reconnects = inputs.connections / inputs.connection_lifetime_s
-    return {
-        "sendmessage": publishes_per_s * (inputs.invocations_per_publish + inputs.resend_fraction),
-        "onconnect": reconnects,
-        "ondisconnect": reconnects,
-    }
-
-
-def nat_bytes_per_s(inputs: Inputs, figures: Measured, managed: list[str], rates: dict[str, float]) -> float:
-    """Bytes a second the LMI functions send or receive through the NAT gateways."""
-    log_bytes = figures.log_bytes + inputs.platform_log_bytes
-    total = sum(rates[name] * log_bytes for name in managed)
-    if "sendmessage" in managed:
-        publishes = rates["sendmessage"] / (inputs.invocations_per_publish + inputs.resend_fraction)
-        result = mean_result_bytes(inputs)
-        posts = result + ACK_FRAME_BYTES + 2 * inputs.post_overhead_bytes
-        total += publishes * posts
-        if not inputs.dynamodb_gateway_endpoint:
-            ops = inputs.invocations_per_publish + inputs.resend_fraction
-            total += publishes * ops * (result + inputs.item_overhead_bytes + inputs.post_overhead_bytes)
-    return total
-
-
 def check_instance(inputs: Inputs, prices: Prices, memory_mb: int) -> Instance:
     """The configured instance type if LMI runs it and it holds an environment of `memory_mb`;
     else `IneligibleInstance` with the reason and the cheapest eligible type (the rule
@@ -152,17 +114,59 @@ def check_instance(inputs: Inputs, prices: Prices, memory_mb: int) -> Instance:
     )
 
 
+def _lmi_items(
+    inputs: Inputs,
+    prices: Prices,
+    figures: Measured,
+    managed: list[str],
+    sizings: list[ManagedSizing],
+    rates: dict[str, float],
+) -> tuple[dict[str, float], dict[str, object]]:
+    """Instances, the management fee and egress of the LMI functions `managed`, and the sizing."""
+    instance = prices.instance(inputs.instance_type)
+    count = instances_for(inputs, instance, sizings)
+    on_demand = count * instance.usd_hour * prices.month_hours
+    items = {
+        "instances": on_demand * (1 - inputs.savings_plan),
+        "management_fee": on_demand * prices["lmi.management_fee"],
+    }
+    sizing: dict[str, object] = {
+        "instance_type": instance.type,
+        "instances": count,
+        "environments": {name: s.environments for name, s in zip(managed, sizings, strict=True)},
+        "processes_per_environment": sizings[0].processes_per_environment,
+        "limited_by": {name: s.limit for name, s in zip(managed, sizings, strict=True)},
+        "egress": inputs.egress,
+    }
+    if inputs.egress == "public":
+        # One public IPv4 address per instance; traffic from a public subnet to AWS's public
+        # endpoints in the same Region has no data charge (docs/aws-facts.md).
+        items["egress"] = count * prices["ipv4.hour"] * prices.month_hours
+        sizing["public_ipv4_addresses"] = count
+        return items, sizing
+    if inputs.egress_gb_month is not None:
+        gb_month = inputs.egress_gb_month
+    else:
+        gb_month = nat_bytes_per_s(inputs, figures, managed, rates) * prices.month_hours * 3600 / GIB
+    # No NAT gateway, no NAT charge at all: the traffic must then leave some other way.
+    gb_billed = gb_month if inputs.nat_gateways > 0 else 0.0
+    items["egress"] = (
+        inputs.nat_gateways * prices["nat.hour"] * prices.month_hours + gb_billed * prices["nat.gb"]
+    )
+    sizing["nat_gateways"] = inputs.nat_gateways
+    sizing["nat_gb_month"] = round(gb_billed, 3)
+    return items, sizing
+
+
 def evaluate(inputs: Inputs, prices: Prices, figures: Measured, scenario: Scenario) -> Result:
     """The monthly cost of `scenario`."""
     seconds = prices.month_hours * 3600
-    mean_rates = invocation_rates(inputs, inputs.mean_publishes_per_s)
-    peak = max([inputs.peak_publishes_per_s, *(r for _, r in inputs.profile)])
-    peak_rates = invocation_rates(inputs, peak)
+    mean_rates = invocation_rates(inputs, inputs.mean_jobs_per_s)
+    peak_rates = invocation_rates(inputs, inputs.peak_jobs_per_s)
     items = dict.fromkeys(ITEMS, 0.0)
     lsp = 1.0 - inputs.lambda_savings_plan
     sizings: list[ManagedSizing] = []
     managed: list[str] = []
-    environments: dict[str, int] = {}
     for name, fn in scenario.functions.items():
         invocations = mean_rates[name] * seconds
         items["requests"] += invocations * prices["lambda.request"] / 1e6
@@ -171,10 +175,9 @@ def evaluate(inputs: Inputs, prices: Prices, figures: Measured, scenario: Scenar
         )
         if fn.compute == "managed":
             check_instance(inputs, prices, fn.memory_mb)
-            sizing = size_managed(inputs, figures, fn.memory_mb, peak_rates[name])
-            sizings.append(sizing)
+            minimum = inputs.min_environments_of(name)
+            sizings.append(size_managed(inputs, figures, fn.memory_mb, peak_rates[name], minimum))
             managed.append(name)
-            environments[name] = sizing.environments
             continue
         gb = fn.memory_mb / 1024
         duration = lambda_duration_s(inputs, figures, fn.memory_mb)
@@ -193,32 +196,21 @@ def evaluate(inputs: Inputs, prices: Prices, figures: Measured, scenario: Scenar
         items["provisioned_concurrency"] += (
             provisioned * gb * seconds * prices["lambda.arm.provisioned"] * lsp
         )
-    sizing_out: dict[str, object] = {}
+    sizing: dict[str, object] = {}
     if managed:
-        instance = prices.instance(inputs.instance_type)
-        count = instances_for(inputs, instance, sizings)
-        on_demand = count * instance.usd_hour * prices.month_hours
-        items["instances"] = on_demand * (1 - inputs.savings_plan)
-        items["management_fee"] = on_demand * prices["lmi.management_fee"]
-        if inputs.egress_gb_month is not None:
-            gb_month = inputs.egress_gb_month
-        else:
-            gb_month = nat_bytes_per_s(inputs, figures, managed, mean_rates) * seconds / GIB
-        items["nat_egress"] = (
-            inputs.nat_gateways * prices["nat.hour"] * prices.month_hours + gb_month * prices["nat.gb"]
-        )
-        sizing_out = {
-            "instance_type": instance.type,
-            "instances": count,
-            "environments": environments,
-            "processes_per_environment": sizings[0].processes_per_environment,
-            "limited_by": {name: s.limit for name, s in zip(managed, sizings, strict=True)},
-            "nat_gb_month": round(gb_month, 3),
-        }
-    publishes = inputs.mean_publishes_per_s * seconds
-    items["dynamodb"] = publishes * write_units_per_publish(inputs) * prices["dynamodb.wru"] / 1e6
+        lmi, sizing = _lmi_items(inputs, prices, figures, managed, sizings, mean_rates)
+        items.update(lmi)
+    jobs = inputs.mean_jobs_per_s * seconds
+    items["dynamodb"] = jobs * write_units_per_job(inputs) * prices["dynamodb.wru"] / 1e6
+    items["websocket_messages"] = (
+        jobs * websocket_units_per_job(inputs) * prices["apigateway.websocket.message"] / 1e6
+    )
+    connection_minutes = inputs.connections * prices.month_hours * 60
+    items["websocket_connection_minutes"] = (
+        connection_minutes * prices["apigateway.websocket.connection_minute"] / 1e6
+    )
     items["metrics"] = inputs.custom_metrics * prices["metrics.custom_month"]
-    return Result(scenario.name, scenario.description, items, sizing_out)
+    return Result(scenario.name, scenario.description, items, sizing)
 
 
 def warnings(inputs: Inputs, figures: Measured) -> list[str]:
@@ -230,6 +222,16 @@ def warnings(inputs: Inputs, figures: Measured) -> list[str]:
                 f"{name} at {fn.memory_mb} MB: one handler process was measured at {figures.rss_mib:.0f} MiB "
                 "resident; leave room for the runtime"
             )
+    # An LMI environment runs per_environment_concurrency processes, each paying its own init.
+    need = inputs.per_environment_concurrency * figures.rss_mib
+    if need * 1.25 > inputs.managed_memory_mb:
+        out.append(
+            f"LMI at {inputs.managed_memory_mb} MB: {inputs.per_environment_concurrency} processes of "
+            f"{figures.rss_mib:.0f} MiB (measured) need {need:.0f} MiB; leave room for the runtime "
+            "or lower --per-environment-concurrency"
+        )
+    if inputs.egress == "public" and inputs.egress_gb_month is not None:
+        out.append("--egress-gb-month is the data through NAT gateways: --egress public does not bill it")
     return out
 
 

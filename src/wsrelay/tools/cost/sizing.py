@@ -1,6 +1,12 @@
 """Capacity from measurements: handler CPU time and memory per process (``measured.json``,
 written by benchmarks/handler_cpu.py) turned into Lambda durations, LMI execution environments
-and instances, and the warning when traffic grows faster than LMI scales.
+and their placement on instances, and the warning when traffic grows faster than LMI scales.
+
+Placement follows what AWS documents (docs/aws-facts.md): a capacity provider launches three
+instances by default for AZ resiliency, and one instance runs environments of several functions
+of the same capacity provider. Where AWS is silent this module assumes: each function's
+environments are spread evenly across the baseline's AZs (one per instance, `min_instances`),
+and an environment never spans two instances.
 """
 
 from __future__ import annotations
@@ -74,9 +80,11 @@ class ManagedSizing:
 
 
 def size_managed(
-    inputs: Inputs, figures: Measured, memory_mb: int, invocations_per_s: float
+    inputs: Inputs, figures: Measured, memory_mb: int, invocations_per_s: float, minimum: int
 ) -> ManagedSizing:
-    """Execution environments an LMI function needs for `invocations_per_s` at the headroom."""
+    """Execution environments an LMI function needs for `invocations_per_s` at the headroom, and
+    at least `minimum` (its MinExecutionEnvironments). With a minimum of 0, LMI still keeps the
+    environments the traffic needs: at least one while there is any."""
     vcpu = memory_mb / 1024 / inputs.memory_gib_per_vcpu
     by_memory = (
         int(memory_mb // figures.rss_mib) if figures.rss_mib > 0 else inputs.per_environment_concurrency
@@ -89,7 +97,7 @@ def size_managed(
     by_cpu = math.ceil(invocations_per_s * cpu_s / (vcpu * usable)) if cpu_s > 0 else 0
     busy_s = inputs.io_wait_ms / 1000.0 + cpu_s
     by_concurrency = math.ceil(invocations_per_s * busy_s / (processes * usable))
-    counts = {"minimum": inputs.min_environments, "cpu": by_cpu, "concurrency": by_concurrency}
+    counts = {"minimum": minimum, "cpu": by_cpu, "concurrency": by_concurrency}
     limit = max(counts, key=lambda k: (counts[k], k == "minimum"))
     return ManagedSizing(counts[limit], vcpu, memory_mb, processes, limit)
 
@@ -99,15 +107,41 @@ def environments_per_instance(inputs: Inputs, instance: Instance, vcpu: float, m
     return environments_on(instance, vcpu, memory_mib, inputs.reserved_vcpu, inputs.reserved_memory_mib)
 
 
+def spread(environments: list[int], zones: int) -> list[list[int]]:
+    """Each function's environments per AZ: dealt in turn across `zones` AZs, carrying on from
+    where the previous function stopped, so the remainders do not pile up in one AZ."""
+    out = [[0] * len(environments) for _ in range(zones)]
+    at = 0
+    for f, count in enumerate(environments):
+        for _ in range(count):
+            out[at % zones][f] += 1
+            at += 1
+    return out
+
+
 def instances_for(inputs: Inputs, instance: Instance, sizings: list[ManagedSizing]) -> int:
-    """Instances for all LMI environments of a deployment (fluid packing: a lower bound)."""
+    """Instances for all LMI environments of a deployment: in each AZ, whole environments packed
+    first-fit (largest first) on instances of what is left after the reservation; summed over
+    the AZs, and at least the baseline (`min_instances`) and `instances`."""
     if not sizings:
         return 0
-    vcpu = sum(s.environments * s.vcpu_per_environment for s in sizings)
-    mib = sum(s.environments * s.memory_mib_per_environment for s in sizings)
-    usable_vcpu = instance.vcpu - inputs.reserved_vcpu
-    usable_mib = instance.memory_gib * 1024 - inputs.reserved_memory_mib
-    needed = math.ceil(max(vcpu / usable_vcpu, mib / usable_mib) - 1e-9)
+    usable = (instance.vcpu - inputs.reserved_vcpu, instance.memory_gib * 1024 - inputs.reserved_memory_mib)
+    needed = 0
+    for zone in spread([s.environments for s in sizings], inputs.min_instances):
+        sizes = [
+            (s.vcpu_per_environment, float(s.memory_mib_per_environment))
+            for n, s in zip(zone, sizings, strict=True)
+            for _ in range(n)
+        ]
+        free: list[list[float]] = []  # vCPU and MiB left on each instance of this AZ
+        for vcpu, mib in sorted(sizes, reverse=True):
+            room = next((r for r in free if r[0] >= vcpu - 1e-9 and r[1] >= mib - 1e-9), None)
+            if room is None:
+                room = list(usable)
+                free.append(room)
+            room[0] -= vcpu
+            room[1] -= mib
+        needed += len(free)
     return max(inputs.min_instances, inputs.instances, needed)
 
 
@@ -121,7 +155,7 @@ def doubling_warnings(profile: tuple[tuple[float, float], ...]) -> list[str]:
             if r1 > 2 * r0:
                 return [
                     f"traffic more than doubles within {DOUBLING_WINDOW_MIN:g} minutes "
-                    f"({r0:g} -> {r1:g} publishes/s between minute {t0:g} and {t1:g}): LMI scales "
+                    f"({r0:g} -> {r1:g} jobs/s between minute {t0:g} and {t1:g}): LMI scales "
                     "asynchronously and may throttle; keep environments for that peak (min_environments)"
                 ]
     # Between points the profile is linear: a ramp steeper than doubling per window also counts.
@@ -131,7 +165,7 @@ def doubling_warnings(profile: tuple[tuple[float, float], ...]) -> list[str]:
             if at > 2 * r0:
                 return [
                     f"traffic more than doubles within {DOUBLING_WINDOW_MIN:g} minutes "
-                    f"({r0:g} -> {at:g} publishes/s from minute {t0:g}): LMI scales asynchronously "
+                    f"({r0:g} -> {at:g} jobs/s from minute {t0:g}): LMI scales asynchronously "
                     "and may throttle; keep environments for that peak (min_environments)"
                 ]
     return []

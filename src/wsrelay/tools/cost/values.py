@@ -1,9 +1,11 @@
 """How the cost inputs that are not plain numbers are written, as a flag and as TOML: the
-(x, y) pairs of ``--profile`` and ``--result-sizes``, and the functions of ``--functions``;
-with the checks of one such value. `wsrelay.tools.cost.inputs` declares the fields."""
+(x, y) pairs of ``--profile`` and ``--result-sizes``, the per-function numbers of
+``--min-environments`` and the functions of ``--functions``; with the checks of one such value.
+`wsrelay.tools.cost.inputs` declares the fields."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ from wsrelay.tools import checks
 COMPUTE_MODES = ("provisioned", "managed", "ondemand")
 FUNCTIONS = ("onconnect", "ondisconnect", "sendmessage")
 MAX_RESULT_BYTES = 131072  # API Gateway's largest WebSocket message
+MIN_ENVIRONMENTS_RANGE = (0, 15000)  # FunctionScalingConfig.MinExecutionEnvironments
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,19 @@ class Points(tuple[tuple[float, float], ...]):
 
     def __repr__(self) -> str:
         return ",".join(f"{x:g}:{y:g}" for x, y in self)
+
+
+class PerFunction(tuple[tuple[str, int], ...]):
+    """A number for each function, in `FUNCTIONS` order, shown as the flag writes it
+    (``onconnect=0,ondisconnect=0,sendmessage=3``)."""
+
+    def __repr__(self) -> str:
+        return ",".join(f"{name}={n}" for name, n in self)
+
+    @classmethod
+    def every(cls, n: int) -> PerFunction:
+        """`n` for every function."""
+        return cls((name, n) for name in FUNCTIONS)
 
 
 class Sizes(tuple[tuple[int, float], ...]):
@@ -101,6 +117,45 @@ def _sizes(pairs: tuple[tuple[float, float], ...]) -> tuple[tuple[int, float], .
     return Sizes((int(size), weight) for size, weight in pairs)
 
 
+def per_function(
+    default: int,
+) -> tuple[Callable[[str], PerFunction], Callable[[Any], PerFunction]]:
+    """The flag parser and TOML reader of a number per function, whose unnamed functions keep
+    `default`: ``3`` (every function) or ``sendmessage=3,onconnect=0`` on the command line;
+    ``3`` or ``{sendmessage = 3, onconnect = 0}`` in TOML."""
+
+    def build(given: dict[str, Any]) -> PerFunction:
+        unknown = sorted(set(given) - set(FUNCTIONS))
+        if unknown:
+            raise ValueError(f"unknown function {unknown[0]!r} (one of {', '.join(FUNCTIONS)})")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in given.values()):
+            raise ValueError("expected whole numbers")
+        return PerFunction((name, given.get(name, default)) for name in FUNCTIONS)
+
+    def parse(text: str) -> PerFunction:
+        try:
+            if "=" not in text:
+                return PerFunction.every(int(text))
+            given = {}
+            for part in text.split(","):
+                name, _, number = part.partition("=")
+                given[name.strip()] = int(number)
+        except ValueError:
+            raise ValueError(f"expected N or NAME=N[,NAME=N...], got {text!r}") from None
+        return build(given)
+
+    def from_toml(value: Any) -> PerFunction:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return PerFunction.every(value)
+        if isinstance(value, str):
+            return parse(value)
+        if not isinstance(value, dict):
+            raise ValueError("expected a number, or a table of function = number")
+        return build(value)
+
+    return parse, from_toml
+
+
 def parse_function(spec: str) -> CustomFunction:
     """``sendmessage=managed:2048`` or ``onconnect=provisioned:128:1``."""
     name, _, rest = spec.partition("=")
@@ -146,11 +201,33 @@ def _is_number(value: Any) -> bool:
 # -- checks of one field ------------------------------------------------------------------------
 
 
+def below_one(v: float) -> str | None:
+    """A fraction from 0 to below 1."""
+    return None if 0 <= v < 1 else "must be a fraction from 0 to below 1"
+
+
+def at_least_one(v: float) -> str | None:
+    """A factor of at least 1 (a peak over its mean)."""
+    return None if 1.0 <= v < float("inf") else "must be at least 1 (the peak is the mean times this)"
+
+
+def up_to(high: float, why: str) -> Callable[[float], str | None]:
+    """A fraction 0..`high`, saying `why` when it is not."""
+    return lambda v: None if 0 <= v <= high else f"must be 0..{high:g} ({why})"
+
+
 def check_profile(points: tuple[tuple[float, float], ...]) -> str | None:
     times = [t for t, _ in points]
     if times != sorted(times):
         return "must have increasing minutes"
     return None if all(r >= 0 for _, r in points) else "must have rates >= 0"
+
+
+def check_min_environments(values: tuple[tuple[str, int], ...]) -> str | None:
+    """MinExecutionEnvironments: 0..15000 (AWS's range), for every function."""
+    low, high = MIN_ENVIRONMENTS_RANGE
+    bad = [f"{name}={n}" for name, n in values if not low <= n <= high]
+    return f"must be {low}..{high} for each function ({', '.join(bad)})" if bad else None
 
 
 def check_result_sizes(sizes: tuple[tuple[int, float], ...]) -> str | None:
