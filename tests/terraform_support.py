@@ -1,12 +1,16 @@
 """What the Terraform tests share: where the module and its examples are, the terraform binary
-(CI requires it), python-hcl2's output in one shape (`parse`, `blocks_of`), and running terraform
-with no provider and nothing beyond loopback (`terraform`)."""
+(CI requires it), python-hcl2's output in one shape (`parse`, `blocks_of`, `references`), running
+terraform with no provider and nothing beyond loopback (`terraform`), and the module's
+provider-free part evaluated for real (`offline_root`, `apply`, `outputs`)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +88,61 @@ def terraform(directory: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [TERRAFORM, *args], cwd=directory, env=env, capture_output=True, text=True, timeout=120
     )
+
+
+_REFERENCE = re.compile(r"\b((?:var|local)\.[A-Za-z0-9_]+|(?:aws|data\.aws)_[A-Za-z0-9_]+\.[A-Za-z0-9_]+)")
+
+
+def references(expression: Any) -> set[str]:
+    """The variables, locals and resources an expression (as python-hcl2 gives it) refers to:
+    `var.x`, `local.y`, `aws_type.name`, `data.aws_type.name`."""
+    return set(_REFERENCE.findall(json.dumps(expression)))
+
+
+# -- the provider-free part of the module, applied for real --------------------------------------
+
+# Files of the module that use no provider: variables (with their validations) and compute.tf.
+PROVIDER_FREE = ("variables.tf", "compute.tf")
+# What every apply passes unless a test overrides it (None leaves a variable unset): the required
+# variables, and a VPC because every function defaults to Lambda Managed Instances.
+REQUIRED: dict[str, Any] = {
+    "name_prefix": "events",
+    "package_path": "x.zip",
+    "subnet_ids": ["subnet-1"],
+    "security_group_ids": ["sg-1"],
+}
+
+
+def offline_root(
+    directory: Path, outputs: Mapping[str, str], stand_ins: Mapping[str, str] | None = None
+) -> Path:
+    """The module's provider-free files in `directory`, a root module needing no provider, with
+    one output per `outputs` entry (name -> HCL expression) and `stand_ins` (local -> HCL
+    expression) for locals the rest of the module computes from AWS resources."""
+    for name in PROVIDER_FREE:
+        shutil.copy(MODULE / name, directory)
+    text = "".join(
+        f'output "{name}" {{\n  value = {expression}\n}}\n' for name, expression in outputs.items()
+    )
+    if stand_ins:
+        text += "locals {\n" + "".join(f"  {k} = {v}\n" for k, v in stand_ins.items()) + "}\n"
+    (directory / "offline.tf").write_text(text)
+    init = terraform(directory, "init", "-input=false", "-no-color")
+    assert init.returncode == 0, init.stderr
+    return directory
+
+
+def apply(root: Path, **variables: Any) -> subprocess.CompletedProcess:
+    """`terraform apply` in an offline root: strings go as they are, other values as JSON (which
+    is HCL too)."""
+    args = ["apply", "-auto-approve", "-input=false", "-no-color"]
+    for name, value in {**REQUIRED, **variables}.items():
+        if value is not None:
+            args += ["-var", f"{name}={value if isinstance(value, str) else json.dumps(value)}"]
+    return terraform(root, *args)
+
+
+def outputs(root: Path) -> dict[str, Any]:
+    """The outputs of the last successful apply."""
+    shown = terraform(root, "output", "-json", "-no-color")
+    return {k: v["value"] for k, v in json.loads(shown.stdout).items()}

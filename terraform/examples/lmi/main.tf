@@ -1,8 +1,8 @@
 # All three functions on Lambda Managed Instances (the end state of docs/runbook.md).
-# Rollback: set compute_* to "provisioned" and apply (see the runbook).
+# A phase or a rollback is one variable: terraform apply -var compute_sendmessage=provisioned.
 
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.9"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
@@ -21,12 +21,13 @@ variable "region" {
 }
 
 variable "subnet_ids" {
-  description = "Private subnets with a NAT gateway (egress to the public execute-api endpoint)."
+  description = "The capacity provider's subnets: public subnets (Compiler Explorer's VPC) or private ones behind a NAT gateway; check the egress on the first deploy (the module README, \"Networking\")."
   type        = list(string)
 }
 
 variable "security_group_ids" {
-  type = list(string)
+  description = "Outbound HTTPS, no inbound."
+  type        = list(string)
 }
 
 variable "vpc_id" {
@@ -34,7 +35,8 @@ variable "vpc_id" {
 }
 
 variable "route_table_ids" {
-  type = list(string)
+  description = "Route tables of subnet_ids, for the DynamoDB gateway endpoint."
+  type        = list(string)
 }
 
 variable "alarm_topic_arn" {
@@ -59,17 +61,21 @@ variable "compute_sendmessage" {
 module "wsrelay" {
   source = "../../modules/wsrelay"
 
+  name_prefix  = "events"
   package_path = "${path.root}/../../../dist/wsrelay-lambda.zip"
-  compute = {
-    onconnect    = var.compute_onconnect
-    ondisconnect = var.compute_ondisconnect
-    sendmessage  = var.compute_sendmessage
+  functions = {
+    onconnect    = { compute = var.compute_onconnect }
+    ondisconnect = { compute = var.compute_ondisconnect }
+    sendmessage  = { compute = var.compute_sendmessage }
   }
 
-  # Adopt the legacy Node relay's table (and keep its SubscriptionIndex) during the cutover.
-  create_table         = false
-  table_name           = "events-connections"
-  legacy_subscriptions = true
+  # The legacy names, explicitly: the legacy Node relay's table (keep its SubscriptionIndex
+  # during the cutover), and the capacity provider's name from before names derived from
+  # name_prefix (renaming it would replace every managed function).
+  create_table           = false
+  table_name             = "events-connections"
+  capacity_provider_name = "events-websocket"
+  legacy_subscriptions   = true
 
   subnet_ids             = var.subnet_ids
   security_group_ids     = var.security_group_ids
@@ -80,14 +86,18 @@ module "wsrelay" {
     route_table_ids = var.route_table_ids
   }
 
-  alarm_topic_arn = var.alarm_topic_arn
-  tags            = { Site = "CompilerExplorer", Component = "wsrelay" }
+  alarm_actions = [var.alarm_topic_arn]
+  tags          = { Site = "CompilerExplorer", Component = "wsrelay" }
 }
 
 output "websocket_url" {
   value = module.wsrelay.websocket_url
 }
 
-output "egress_requirements" {
-  value = module.wsrelay.egress_requirements
+output "function_arns" {
+  value = module.wsrelay.function_arns
+}
+
+output "capacity_provider_arn" {
+  value = module.wsrelay.capacity_provider_arn
 }

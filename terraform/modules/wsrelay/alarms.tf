@@ -1,9 +1,11 @@
-# Alarms to var.alarm_topic_arn, only on metrics that exist (docs/aws-facts.md lists them; LMI
-# has no "unhealthy instances" metric). LMI metrics are published every 5 minutes, so every
-# alarm on a managed function or on the capacity provider uses periods of 300 s.
+# Alarms, only on metrics that exist (docs/aws-facts.md lists them; LMI has no "unhealthy
+# instances" metric). LMI metrics are published every 5 minutes, so every alarm on a managed
+# function or on the capacity provider uses periods of 300 s. create_alarms = false creates none;
+# alarm_actions = [] creates them without notifications (the dashboard and the console show them).
 
 locals {
-  alarm_actions = [var.alarm_topic_arn]
+  alarm_actions = var.alarm_actions
+  ok_actions    = var.ok_actions == null ? var.alarm_actions : var.ok_actions
   # Dimension "Resource" of LMI execution-environment metrics: the function and its qualifier.
   lmi_resource = { for fn in local.managed_functions : fn => "${local.function_names[fn]}:$LATEST.PUBLISHED" }
 
@@ -27,7 +29,7 @@ locals {
 }
 
 resource "aws_cloudwatch_metric_alarm" "function" {
-  for_each = local.function_alarms
+  for_each = { for k, v in local.function_alarms : k => v if var.create_alarms }
 
   alarm_name          = "${local.function_names[each.value.function]}-${each.value.metric}"
   alarm_description   = "${each.value.metric} of ${local.function_names[each.value.function]}"
@@ -35,18 +37,18 @@ resource "aws_cloudwatch_metric_alarm" "function" {
   metric_name         = each.value.metric
   dimensions          = { FunctionName = local.function_names[each.value.function] }
   statistic           = "Sum"
-  period              = var.compute[each.value.function] == "managed" ? 300 : 60
-  evaluation_periods  = var.compute[each.value.function] == "managed" ? 1 : 3
+  period              = local.compute[each.value.function] == "managed" ? 300 : 60
+  evaluation_periods  = local.compute[each.value.function] == "managed" ? 1 : 3
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "environment_concurrency" {
-  for_each = local.managed_functions
+  for_each = toset([for fn in local.managed_functions : fn if var.create_alarms])
 
   alarm_name          = "${local.function_names[each.key]}-ExecutionEnvironmentConcurrency-near-limit"
   alarm_description   = "ExecutionEnvironmentConcurrency above ${local.thresholds.environment_concurrency_ratio * 100}% of ExecutionEnvironmentConcurrencyLimit"
@@ -55,7 +57,7 @@ resource "aws_cloudwatch_metric_alarm" "environment_concurrency" {
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 
   metric_query {
@@ -73,7 +75,7 @@ resource "aws_cloudwatch_metric_alarm" "environment_concurrency" {
       period      = 300
       stat        = "Maximum"
       dimensions = {
-        CapacityProviderName = var.capacity_provider_name
+        CapacityProviderName = local.capacity_provider_name
         FunctionName         = local.function_names[each.key]
         Resource             = local.lmi_resource[each.key]
       }
@@ -88,7 +90,7 @@ resource "aws_cloudwatch_metric_alarm" "environment_concurrency" {
       period      = 300
       stat        = "Maximum"
       dimensions = {
-        CapacityProviderName = var.capacity_provider_name
+        CapacityProviderName = local.capacity_provider_name
         FunctionName         = local.function_names[each.key]
         Resource             = local.lmi_resource[each.key]
       }
@@ -99,19 +101,21 @@ resource "aws_cloudwatch_metric_alarm" "environment_concurrency" {
 resource "aws_cloudwatch_metric_alarm" "capacity_provider" {
   # The capacity provider's metrics carry InstanceType: the alarm takes the highest over the
   # allowed types.
-  for_each = local.any_managed ? {
-    CPUUtilization    = local.thresholds.capacity_cpu_percent
-    MemoryUtilization = local.thresholds.capacity_memory_percent
-  } : {}
+  for_each = {
+    for metric, threshold in {
+      CPUUtilization    = local.thresholds.capacity_cpu_percent
+      MemoryUtilization = local.thresholds.capacity_memory_percent
+    } : metric => threshold if var.create_alarms && local.any_managed
+  }
 
-  alarm_name          = "${var.capacity_provider_name}-${each.key}-high"
-  alarm_description   = "${each.key} of capacity provider ${var.capacity_provider_name} above ${each.value}%"
+  alarm_name          = "${local.capacity_provider_name}-${each.key}-high"
+  alarm_description   = "${each.key} of capacity provider ${local.capacity_provider_name} above ${each.value}%"
   evaluation_periods  = 2
   threshold           = each.value
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 
   metric_query {
@@ -131,7 +135,7 @@ resource "aws_cloudwatch_metric_alarm" "capacity_provider" {
         period      = 300
         stat        = "Average"
         dimensions = {
-          CapacityProviderName = var.capacity_provider_name
+          CapacityProviderName = local.capacity_provider_name
           InstanceType         = metric_query.value
         }
       }
@@ -141,8 +145,7 @@ resource "aws_cloudwatch_metric_alarm" "capacity_provider" {
 
 resource "aws_cloudwatch_metric_alarm" "api" {
   for_each = {
-    IntegrationError = local.thresholds.api_integration_errors
-    ExecutionError   = local.thresholds.api_integration_errors
+    for metric in ["IntegrationError", "ExecutionError"] : metric => local.thresholds.api_integration_errors if var.create_alarms
   }
 
   alarm_name          = "${var.name_prefix}-websocket-${each.key}"
@@ -157,12 +160,12 @@ resource "aws_cloudwatch_metric_alarm" "api" {
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "wsrelay" {
-  for_each = local.wsrelay_alarms
+  for_each = { for k, v in local.wsrelay_alarms : k => v if var.create_alarms }
 
   alarm_name          = "${var.name_prefix}-wsrelay-${each.key}"
   alarm_description   = each.value.description
@@ -176,11 +179,13 @@ resource "aws_cloudwatch_metric_alarm" "wsrelay" {
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 }
 
 resource "aws_cloudwatch_metric_alarm" "results_without_subscriber" {
+  count = var.create_alarms ? 1 : 0
+
   alarm_name          = "${var.name_prefix}-wsrelay-ResultsWithoutSubscriber-rate"
   alarm_description   = "More than ${local.thresholds.results_without_subscriber_ratio * 100}% of results published while nobody was subscribed (routers reconnecting or gone)."
   evaluation_periods  = 2
@@ -188,7 +193,7 @@ resource "aws_cloudwatch_metric_alarm" "results_without_subscriber" {
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 
   metric_query {
@@ -222,6 +227,8 @@ resource "aws_cloudwatch_metric_alarm" "results_without_subscriber" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "delivery_latency" {
+  count = var.create_alarms ? 1 : 0
+
   alarm_name          = "${var.name_prefix}-wsrelay-DeliveryLatency-p99"
   alarm_description   = "p99 of publish-to-ack time above ${local.thresholds.delivery_latency_p99_ms} ms"
   namespace           = var.metrics_namespace
@@ -234,6 +241,6 @@ resource "aws_cloudwatch_metric_alarm" "delivery_latency" {
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  ok_actions          = local.ok_actions
   tags                = var.tags
 }

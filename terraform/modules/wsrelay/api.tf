@@ -75,7 +75,7 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowApiGatewayInvoke"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.key].function_name
-  qualifier     = var.compute[each.key] == "managed" ? null : aws_lambda_alias.live[each.key].name
+  qualifier     = local.compute[each.key] == "managed" ? null : aws_lambda_alias.live[each.key].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*/*"
 

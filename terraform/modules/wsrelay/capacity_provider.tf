@@ -1,11 +1,11 @@
 # The Lambda Managed Instances capacity provider, created only when some function is managed.
 # Its VPC is mandatory and carries ALL of the functions' outbound traffic (DynamoDB, CloudWatch
-# Logs, the execute-api @connections endpoint): see outputs.egress_requirements.
+# Logs, the execute-api @connections endpoint): see "Networking" in README.md.
 
 resource "aws_iam_role" "capacity_operator" {
   count = local.any_managed ? 1 : 0
 
-  name               = "${var.capacity_provider_name}-operator"
+  name               = "${local.capacity_provider_name}-operator"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
   tags               = var.tags
 }
@@ -20,7 +20,7 @@ resource "aws_iam_role_policy_attachment" "capacity_operator" {
 resource "aws_lambda_capacity_provider" "this" {
   count = local.any_managed ? 1 : 0
 
-  name = var.capacity_provider_name
+  name = local.capacity_provider_name
 
   vpc_config {
     subnet_ids         = var.subnet_ids
@@ -50,11 +50,4 @@ resource "aws_lambda_capacity_provider" "this" {
   }
 
   tags = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = length(var.subnet_ids) > 0 && length(var.security_group_ids) > 0
-      error_message = "A managed function needs a capacity provider, whose VPC is mandatory: set subnet_ids and security_group_ids."
-    }
-  }
 }

@@ -65,7 +65,7 @@ locals {
           region  = local.region
           stat    = "Average"
           period  = 300
-          metrics = flatten([for m in ["CPUUtilization", "MemoryUtilization"] : [for t in var.allowed_instance_types : [["AWS/Lambda", m, "CapacityProviderName", var.capacity_provider_name, "InstanceType", t]]]])
+          metrics = flatten([for m in ["CPUUtilization", "MemoryUtilization"] : [for t in var.allowed_instance_types : [["AWS/Lambda", m, "CapacityProviderName", local.capacity_provider_name, "InstanceType", t]]]])
         }
       },
       {
@@ -77,7 +77,7 @@ locals {
           period = 300
           metrics = flatten([for fn in local.managed_functions : concat(
             [for m in ["ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles"] : ["AWS/Lambda", m, "FunctionName", local.function_names[fn]]],
-            [for m in ["ExecutionEnvironmentConcurrency", "ExecutionEnvironmentConcurrencyLimit"] : ["AWS/Lambda", m, "CapacityProviderName", var.capacity_provider_name, "FunctionName", local.function_names[fn], "Resource", local.lmi_resource[fn], { stat = "Maximum" }]]
+            [for m in ["ExecutionEnvironmentConcurrency", "ExecutionEnvironmentConcurrencyLimit"] : ["AWS/Lambda", m, "CapacityProviderName", local.capacity_provider_name, "FunctionName", local.function_names[fn], "Resource", local.lmi_resource[fn], { stat = "Maximum" }]]
           )])
         }
       },

@@ -5,7 +5,7 @@
 resource "aws_dynamodb_table" "connections" {
   count = var.create_table ? 1 : 0
 
-  name         = var.table_name
+  name         = local.table_name
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "connectionId"
 
@@ -50,5 +50,5 @@ resource "aws_dynamodb_table" "connections" {
 
 data "aws_dynamodb_table" "existing" {
   count = var.create_table ? 0 : 1
-  name  = var.table_name
+  name  = local.table_name
 }

@@ -1,4 +1,5 @@
-# The three functions from dist/wsrelay-lambda.zip, each on the compute var.compute gives it.
+# The three functions from dist/wsrelay-lambda.zip, each on the compute var.functions gives it
+# (merged over the defaults in compute.tf: local.function_settings).
 
 resource "aws_cloudwatch_log_group" "function" {
   for_each = local.functions
@@ -14,7 +15,7 @@ resource "aws_lambda_function" "this" {
   for_each = local.functions
 
   function_name    = local.function_names[each.key]
-  description      = "wsrelay ${each.key} (${var.compute[each.key]})"
+  description      = "wsrelay ${each.key} (${local.compute[each.key]})"
   role             = aws_iam_role.function.arn
   runtime          = "python3.13"
   architectures    = ["arm64"]
@@ -22,25 +23,29 @@ resource "aws_lambda_function" "this" {
   filename         = var.package_path
   source_code_hash = filebase64sha256(var.package_path)
   timeout          = var.function_timeout_seconds
-  memory_size      = var.compute[each.key] == "managed" ? var.managed[each.key].memory_mb : var.memory_mb
+  memory_size      = local.function_settings[each.key].memory_mb
 
   # Every apply that changes the code publishes a version: LMI needs a published function,
   # and the alias of the other modes points at the newest version. A capacity provider holds
   # at most 100 versions: prune them with `wsrelay prune-versions --keep N` (docs/runbook.md).
   publish    = true
-  publish_to = var.compute[each.key] == "managed" ? "LATEST_PUBLISHED" : null
+  publish_to = local.compute[each.key] == "managed" ? "LATEST_PUBLISHED" : null
 
   dynamic "capacity_provider_config" {
-    for_each = var.compute[each.key] == "managed" ? [var.managed[each.key]] : []
+    for_each = local.compute[each.key] == "managed" ? [local.function_settings[each.key]] : []
     content {
       lambda_managed_instances_capacity_provider_config {
         capacity_provider_arn                     = aws_lambda_capacity_provider.this[0].arn
         execution_environment_memory_gib_per_vcpu = capacity_provider_config.value.memory_gib_per_vcpu
-        per_execution_environment_max_concurrency = capacity_provider_config.value.max_concurrency
+        per_execution_environment_max_concurrency = capacity_provider_config.value.processes_per_environment
       }
     }
   }
 
+  # Exactly the variables src/wsrelay/config.py reads that a function may set (checked by
+  # tests/test_terraform_contract.py): AWS_REGION is Lambda's own, WSRELAY_SQLITE_PATH and
+  # AWS_ENDPOINT_URL_DYNAMODB serve the local stack only. Each value is validated in variables.tf
+  # with config.py's bounds.
   environment {
     variables = {
       CONNECTIONS_TABLE            = local.table_name
@@ -96,7 +101,7 @@ resource "aws_lambda_provisioned_concurrency_config" "this" {
 
   function_name                     = aws_lambda_function.this[each.key].function_name
   qualifier                         = aws_lambda_alias.live[each.key].name
-  provisioned_concurrent_executions = var.provisioned_concurrency[each.key]
+  provisioned_concurrent_executions = local.function_settings[each.key].provisioned_concurrency
 }
 
 resource "aws_lambda_function_scaling_config" "this" {
@@ -106,7 +111,7 @@ resource "aws_lambda_function_scaling_config" "this" {
   qualifier     = "$LATEST.PUBLISHED"
 
   function_scaling_config {
-    min_execution_environments = var.managed[each.key].min_environments
-    max_execution_environments = var.managed[each.key].max_environments
+    min_execution_environments = local.function_settings[each.key].min_environments
+    max_execution_environments = local.function_settings[each.key].max_environments
   }
 }

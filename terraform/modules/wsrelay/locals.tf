@@ -7,8 +7,7 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
-  table_name = var.create_table ? aws_dynamodb_table.connections[0].name : data.aws_dynamodb_table.existing[0].name
-  table_arn  = var.create_table ? aws_dynamodb_table.connections[0].arn : data.aws_dynamodb_table.existing[0].arn
+  table_arn = var.create_table ? aws_dynamodb_table.connections[0].arn : data.aws_dynamodb_table.existing[0].arn
 
   # The stage's own execute-api URL: posts go there even when clients use a custom domain
   # (whose base path need not be the stage name).
@@ -24,7 +23,7 @@ locals {
   # alias that carries (or may carry) provisioned concurrency.
   invoke_arns = {
     for fn in local.functions : fn => (
-      var.compute[fn] == "managed" ? aws_lambda_function.this[fn].invoke_arn : aws_lambda_alias.live[fn].invoke_arn
+      local.compute[fn] == "managed" ? aws_lambda_function.this[fn].invoke_arn : aws_lambda_alias.live[fn].invoke_arn
     )
   }
 

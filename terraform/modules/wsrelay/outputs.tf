@@ -1,8 +1,35 @@
+# -- API Gateway -------------------------------------------------------------------------------
+
+output "api_id" {
+  description = "Id of the WebSocket API (the ApiId dimension of its metrics)."
+  value       = aws_apigatewayv2_api.this.id
+}
+
+output "api_endpoint" {
+  description = "The API's own endpoint, wss://<api-id>.execute-api.<region>.amazonaws.com (without the stage)."
+  value       = aws_apigatewayv2_api.this.api_endpoint
+}
+
+output "api_execution_arn" {
+  description = "Execution ARN of the API, the prefix of IAM resources such as <arn>/<stage>/POST/@connections/*."
+  value       = aws_apigatewayv2_api.this.execution_arn
+}
+
 output "websocket_url" {
-  description = "What routers and workers connect to (the stage URL; a custom domain's if set)."
+  description = "What routers and workers connect to: the stage URL, or the custom domain's if set."
   value = var.custom_domain == null ? aws_apigatewayv2_stage.this.invoke_url : (
     "wss://${var.custom_domain.domain_name}/${coalesce(var.custom_domain.mapping_key, "")}"
   )
+}
+
+output "stage_name" {
+  description = "The API Gateway stage."
+  value       = aws_apigatewayv2_stage.this.name
+}
+
+output "stage_arn" {
+  description = "ARN of the stage."
+  value       = aws_apigatewayv2_stage.this.arn
 }
 
 output "management_endpoint" {
@@ -10,24 +37,85 @@ output "management_endpoint" {
   value       = local.management_endpoint
 }
 
+# -- functions ---------------------------------------------------------------------------------
+
+output "functions" {
+  description = "Settings per function as applied: var.functions merged over the defaults."
+  value       = local.function_settings
+}
+
 output "function_names" {
   description = "Function name per route handler (a \"-lmi\" suffix while on Lambda Managed Instances)."
   value       = local.function_names
 }
 
-output "compute" {
-  description = "Compute per function, as applied."
-  value       = var.compute
+output "function_arns" {
+  description = "Unqualified function ARN per route handler."
+  value       = { for fn, f in aws_lambda_function.this : fn => f.arn }
 }
 
-output "table_name" {
-  description = "The connections table."
-  value       = local.table_name
+output "function_versions" {
+  description = "Latest published version per route handler (what $LATEST.PUBLISHED and the alias \"live\" run)."
+  value       = { for fn, f in aws_lambda_function.this : fn => f.version }
 }
+
+output "alias_arns" {
+  description = "ARN of the alias \"live\" per function outside LMI (the integration's target there); LMI functions have none."
+  value       = { for fn, a in aws_lambda_alias.live : fn => a.arn }
+}
+
+output "function_log_group_names" {
+  description = "Log group per route handler (the same across compute switches)."
+  value       = local.log_group_names
+}
+
+output "function_role_arn" {
+  description = "The functions' execution role."
+  value       = aws_iam_role.function.arn
+}
+
+output "function_role_name" {
+  description = "Name of the functions' execution role (to attach further policies)."
+  value       = aws_iam_role.function.name
+}
+
+# -- capacity provider -------------------------------------------------------------------------
 
 output "capacity_provider_arn" {
   description = "The LMI capacity provider (null when no function is managed)."
   value       = local.any_managed ? aws_lambda_capacity_provider.this[0].arn : null
+}
+
+output "capacity_provider_name" {
+  description = "Name of the LMI capacity provider (null when no function is managed)."
+  value       = local.any_managed ? aws_lambda_capacity_provider.this[0].name : null
+}
+
+output "capacity_provider_operator_role_arn" {
+  description = "The role Lambda assumes to run the capacity provider's instances (null when no function is managed)."
+  value       = local.any_managed ? aws_iam_role.capacity_operator[0].arn : null
+}
+
+output "dynamodb_vpc_endpoint_id" {
+  description = "The DynamoDB gateway endpoint (null unless dynamodb_vpc_endpoint is set)."
+  value       = var.dynamodb_vpc_endpoint == null ? null : aws_vpc_endpoint.dynamodb[0].id
+}
+
+# -- DynamoDB and monitoring -------------------------------------------------------------------
+
+output "table_name" {
+  description = "The connections table (CONNECTIONS_TABLE)."
+  value       = local.table_name
+}
+
+output "table_arn" {
+  description = "ARN of the connections table, created or adopted."
+  value       = local.table_arn
+}
+
+output "access_log_group_name" {
+  description = "The stage's access log group."
+  value       = aws_cloudwatch_log_group.access.name
 }
 
 output "dashboard_name" {
@@ -35,17 +123,15 @@ output "dashboard_name" {
   value       = aws_cloudwatch_dashboard.this.dashboard_name
 }
 
-output "egress_requirements" {
-  description = "READ THIS before moving a function to LMI."
-  value       = !local.any_managed ? "No function is on Lambda Managed Instances: no VPC egress is involved." : <<-EOT
-    Managed functions send ALL their traffic through the capacity provider's subnets
-    (${join(", ", var.subnet_ids)}). Those subnets must reach, over HTTPS:
-      - DynamoDB             (NAT gateway, or the DynamoDB gateway endpoint: dynamodb_vpc_endpoint)
-      - CloudWatch Logs      (NAT gateway, or a logs interface endpoint)
-      - ${local.management_endpoint}
-                             (the PUBLIC execute-api endpoint: NAT gateway. An execute-api interface
-                              endpoint with private DNS enabled in this VPC captures that hostname and
-                              breaks every post to @connections: results would never be delivered.)
-    Without that egress, invocations time out and no result is relayed.
-  EOT
+output "alarm_names" {
+  description = "Every alarm the module created ([] with create_alarms = false)."
+  value = concat(
+    [for a in aws_cloudwatch_metric_alarm.function : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.environment_concurrency : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.capacity_provider : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.api : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.wsrelay : a.alarm_name],
+    aws_cloudwatch_metric_alarm.results_without_subscriber[*].alarm_name,
+    aws_cloudwatch_metric_alarm.delivery_latency[*].alarm_name,
+  )
 }

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.6"
+  # 1.9: validations that refer to other variables and locals (variables.tf).
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {
