@@ -84,13 +84,13 @@ ITEM_OVERHEAD_BYTES = 200  # a DynamoDB item besides the result (key, sets, ttl)
 # What the Terraform module must default to alike, by constant name (its variable in comments):
 TERRAFORM_SHARED: Mapping[str, object] = MappingProxyType(
     {
-        "LMI_MEMORY_MB": LMI_MEMORY_MB,  # managed[*].memory_mb
-        "LMI_MEMORY_GIB_PER_VCPU": LMI_MEMORY_GIB_PER_VCPU,  # managed[*].memory_gib_per_vcpu
-        "LMI_PER_ENVIRONMENT_CONCURRENCY": LMI_PER_ENVIRONMENT_CONCURRENCY,  # managed[*].max_concurrency
-        "LMI_MIN_ENVIRONMENTS": LMI_MIN_ENVIRONMENTS,  # managed[*].min_environments
+        "LMI_MEMORY_MB": LMI_MEMORY_MB,  # functions[*].memory_mb
+        "LMI_MEMORY_GIB_PER_VCPU": LMI_MEMORY_GIB_PER_VCPU,  # functions[*].memory_gib_per_vcpu
+        "LMI_PER_ENVIRONMENT_CONCURRENCY": LMI_PER_ENVIRONMENT_CONCURRENCY,  # functions[*].processes_per_environment
+        "LMI_MIN_ENVIRONMENTS": LMI_MIN_ENVIRONMENTS,  # functions[*].min_environments
         "LMI_INSTANCE_TYPE": LMI_INSTANCE_TYPE,  # allowed_instance_types[0]
-        "LEGACY_SENDMESSAGE_PROVISIONED": LEGACY_SENDMESSAGE_PROVISIONED,  # provisioned_concurrency
-        "LEGACY_OTHER_PROVISIONED": LEGACY_OTHER_PROVISIONED,  # provisioned_concurrency
+        "LEGACY_SENDMESSAGE_PROVISIONED": LEGACY_SENDMESSAGE_PROVISIONED,  # functions[*].provisioned_concurrency
+        "LEGACY_OTHER_PROVISIONED": LEGACY_OTHER_PROVISIONED,  # functions[*].provisioned_concurrency
         "MEAN_JOBS_PER_S": MEAN_JOBS_PER_S,  # the traffic the module is sized for
         "PEAK_FACTOR": PEAK_FACTOR,
     }
