@@ -26,9 +26,9 @@ def test_reproducible_byte_for_byte(built, tmp_path):
     assert again.read_bytes() == built.read_bytes()
 
 
-def test_contents_are_the_handlers_import_closure_and_nothing_else(built):
+def test_contents_are_the_handlers_import_closure_pyjwt_and_nothing_else(built):
     names = zipfile.ZipFile(built).namelist()
-    expected = set()
+    expected = {arcname for arcname, _ in package._dependency_files(["pyjwt"])}
     for module in package.import_closure():
         path = SRC.joinpath(*module.split("."))
         expected.add(
@@ -36,6 +36,11 @@ def test_contents_are_the_handlers_import_closure_and_nothing_else(built):
         )
     assert set(names) == expected
     assert "wsrelay/handlers.py" in names and "wsrelay/relay.py" in names
+    # The authorizer deploys from the same zip: `wsrelay.handlers.authorize` names it (imported
+    # only when called), so the static closure holds it, with PyJWT beside it.
+    assert "wsrelay/auth/__init__.py" in names and "wsrelay/auth/tokens.py" in names
+    assert "jwt/__init__.py" in names
+    assert not any(n.startswith(("cryptography/", "typing_extensions")) for n in names)
     # What Lambda never imports stays out: the command line, the packager, the local stack.
     for absent in (
         "wsrelay/cli/main.py",
@@ -69,7 +74,23 @@ def test_the_closure_follows_imports_in_functions_and_under_type_checking():
 
 
 def test_runtime_closure_excludes_what_lambda_provides():
-    assert package.runtime_closure() == []  # boto3 is wsrelay's only runtime dependency
+    # boto3 comes with the runtime; PyJWT's typing_extensions is for Python < 3.11 only and its
+    # cryptography is an extra (RS256, which wsrelay refuses).
+    assert package.runtime_closure() == ["pyjwt"]
+
+
+@pytest.mark.parametrize(
+    ("marker", "applies"),
+    [
+        ('python_version < "3.11"', False),
+        ('python_version >= "3.8"', True),
+        ('extra == "crypto"', False),
+        ('python_version >= "3.8" and extra == "x"', False),
+        ('sys_platform == "linux"', True),  # not evaluated: shipped rather than lost
+    ],
+)
+def test_requirement_markers_are_judged_for_the_lambda_runtime(marker, applies):
+    assert package._applies(marker) is applies
 
 
 def test_compiled_dependency_is_refused(monkeypatch):
@@ -109,8 +130,13 @@ def boto3_only(folder: Path) -> Path:
     return folder
 
 
+SECRET = b"z" * 32
+
+
 def test_handlers_import_and_run_from_the_zip_alone(built, moto_endpoint, table, management_api, tmp_path):
     extracted = tmp_path / "task"
+    secret_file = tmp_path / "secret"
+    secret_file.write_bytes(SECRET + b"\n")
     zipfile.ZipFile(built).extractall(extracted)
     runtime = boto3_only(tmp_path / "runtime")
     script = textwrap.dedent(
@@ -130,7 +156,16 @@ def test_handlers_import_and_run_from_the_zip_alone(built, moto_endpoint, table,
         ev = ctx("W=", "$default"); ev["body"] = '{{"guid":"zip-1"}}'
         out.append(h.sendmessage(ev, None))
         out.append(h.ondisconnect(ctx("R=", "$disconnect"), None))
+        assert "jwt" not in sys.modules and "wsrelay.auth" not in sys.modules
+        # The authorizer, from the same zip: PyJWT without cryptography.
+        import wsrelay.auth.tokens as tokens
+        token = tokens.issue({SECRET!r}, "publisher", 60)
+        auth = {{"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:1:a/s/$connect",
+                 "queryStringParameters": {{"token": token}}, "requestContext": {{"connectionId": "W="}}}}
+        decision = h.authorize(auth, None)
+        assert "cryptography" not in sys.modules
         print("RESULT", json.dumps(out))
+        print("AUTH", json.dumps(decision))
         """
     )
     env = {
@@ -142,9 +177,13 @@ def test_handlers_import_and_run_from_the_zip_alone(built, moto_endpoint, table,
         "AWS_ENDPOINT_URL_DYNAMODB": moto_endpoint,
         "CONNECTIONS_TABLE": table,
         "WSRELAY_MANAGEMENT_ENDPOINT": management_api.endpoint,
+        "WSRELAY_AUTH_SECRET_FILE": str(secret_file),
     }
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", script], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     result = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
     assert json.loads(result.split(" ", 1)[1]) == [{"statusCode": 200}] * 4
     assert management_api.delivered("R=") == ['{"guid":"zip-1"}']
+    decision = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("AUTH"))[5:])
+    assert decision["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert decision["context"]["role"] == "publisher"

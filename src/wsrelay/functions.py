@@ -23,6 +23,7 @@ from wsrelay.config import Settings
 from wsrelay.lambda_types import Event, LambdaContext, ProxyResult
 from wsrelay.ports import Outbound, Store
 from wsrelay.relay import HANDLER_ERRORS, Outcome, Relay
+from wsrelay.roles import PERMISSIVE
 from wsrelay.telemetry import invocation_line
 
 # Time budget (API Gateway gives up after 29 s). One DynamoDB call: at most 3 attempts of
@@ -57,6 +58,20 @@ def message_text(event: Event) -> str | None:
         return base64.b64decode(body, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+def authorized_role(request_context: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """The connection's role and whether it is enforced, from the authorizer's context
+    (``requestContext.authorizer``: ``role``, ``mode``). No authorizer: (None, True), every
+    command allowed. A role without a mode is enforced: only the authorizer's permissive mode
+    says ``mode: permissive``."""
+    authorizer = request_context.get("authorizer")
+    if not isinstance(authorizer, dict):
+        return None, True
+    role = authorizer.get("role")
+    if not isinstance(role, str):
+        return None, True
+    return role, authorizer.get("mode") != PERMISSIVE
 
 
 def _message(relay: Relay, connection_id: str, event: Event) -> Outcome:
@@ -118,6 +133,7 @@ class RelayFunctions:
         connection_id = request_context.get("connectionId")
         request_id = str(getattr(context, "aws_request_id", None) or request_context.get("requestId") or "-")
         route = str(request_context.get("routeKey") or route)
+        role, enforce_roles = authorized_role(request_context)
 
         def log(outcome: Outcome, level: str = "INFO", error: str | None = None) -> None:
             self.log(
@@ -132,6 +148,7 @@ class RelayFunctions:
                     timestamp_ms=int(time.time() * 1000),
                     level=level,
                     error=error,
+                    role=role,
                 )
             )
 
@@ -140,7 +157,9 @@ class RelayFunctions:
                 raise BadEvent("requestContext.connectionId")
             outbound = self.outbound_for(self.endpoint(request_context))
             deadline = self.clock() + CLEANUP_BUDGET_S
-            relay = Relay(self.store, outbound, self.clock, deadline, self.settings.publisher_ack)
+            relay = Relay(
+                self.store, outbound, self.clock, deadline, self.settings.publisher_ack, role, enforce_roles
+            )
             outcome = action(relay, connection_id, event)
         except BadEvent as missing:
             log(Outcome("bad_event"), "ERROR", f"event is missing {missing}")

@@ -30,6 +30,9 @@ class RequestContext(TypedDict, total=False):
     disconnectStatusCode: int
     disconnectReason: str
     identity: dict[str, Any]
+    # The Lambda authorizer's context (``role``, ``mode``, ``sub``, ``refused``) with its
+    # ``principalId``, on every event of an authorized connection.
+    authorizer: dict[str, Any]
 
 
 class WebSocketEvent(TypedDict, total=False):

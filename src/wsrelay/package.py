@@ -46,9 +46,40 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# The Lambda runtime the zip is for (terraform/modules/wsrelay: python3.13): a requirement whose
+# marker is false there (PyJWT's ``typing_extensions; python_version < "3.11"``) is not shipped.
+TARGET_PYTHON = (3, 13)
+_PYTHON_VERSION_MARKER = re.compile(r"""^python_version\s*(<=|>=|==|!=|<|>)\s*["'](\d+)\.(\d+)["']$""")
+_COMPARE = {
+    "<": tuple.__lt__,
+    "<=": tuple.__le__,
+    ">": tuple.__gt__,
+    ">=": tuple.__ge__,
+    "==": tuple.__eq__,
+    "!=": tuple.__ne__,
+}
+
+
+def _applies(marker: str) -> bool:
+    """Whether a requirement's environment marker holds on the target runtime. ``extra`` and
+    ``python_version`` clauses joined by ``and`` are evaluated; anything else counts as true,
+    so a dependency is shipped rather than lost."""
+    if " or " in marker:
+        return "extra" not in marker
+    for clause in marker.split(" and "):
+        clause = clause.strip().strip("()").strip()
+        if clause.startswith("extra"):
+            return False
+        match = _PYTHON_VERSION_MARKER.match(clause)
+        if match and not _COMPARE[match.group(1)](TARGET_PYTHON, (int(match.group(2)), int(match.group(3)))):
+            return False
+    return True
+
+
 def _requirement_name(requirement: str) -> str | None:
-    """The distribution name of a requirement string, or None if it is behind an extra."""
-    if ";" in requirement and "extra" in requirement.split(";", 1)[1]:
+    """The distribution name of a requirement string, or None if it is behind an extra or its
+    marker does not hold on the target runtime."""
+    if ";" in requirement and not _applies(requirement.split(";", 1)[1]):
         return None
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     return _normalize(match.group(1)) if match else None

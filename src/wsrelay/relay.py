@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wsrelay import protocol
+from wsrelay import protocol, roles
 from wsrelay.ports import Outbound, PostReport, PostStatus, Published, Store, unique
 
 # Who acks a publisher (Settings.publisher_ack, WSRELAY_PUBLISHER_ACK).
@@ -50,6 +50,7 @@ HANDLER_ERRORS = "HandlerErrors"
 DELIVERY_LATENCY = "DeliveryLatency"
 ACKS_ON_STORE = "AcksOnStore"
 ACKS_WITHHELD = "AcksWithheld"
+ROLE_VIOLATIONS = "RoleViolations"
 
 
 @dataclass(slots=True)
@@ -72,6 +73,11 @@ class Relay:
 
     `publisher_ack` defaults to ``router``, the protocol's original contract, so that building a
     bare `Relay` changes nothing; the hosts pass `Settings.publisher_ack` (default ``stored``).
+
+    `role` is the connection's role from the authorizer's context (None: no authorizer, every
+    command allowed). A command the role does not allow is refused with an ``error:`` reply and
+    changes nothing; with `enforce_roles` False (the authorizer's permissive mode) it is logged
+    and counted (`ROLE_VIOLATIONS`) and runs anyway.
     """
 
     def __init__(
@@ -81,6 +87,8 @@ class Relay:
         clock: Callable[[], float],
         cleanup_deadline: float | None = None,
         publisher_ack: str = ROUTER,
+        role: str | None = None,
+        enforce_roles: bool = True,
     ) -> None:
         if publisher_ack not in PUBLISHER_ACK_MODES:
             raise ValueError(
@@ -91,6 +99,8 @@ class Relay:
         self.clock = clock
         self.cleanup_deadline = cleanup_deadline
         self.publisher_ack = publisher_ack
+        self.role = role
+        self.enforce_roles = enforce_roles
 
     def connect(self, connection_id: str) -> Outcome:
         """$connect: nothing reads a connection record, so nothing is written."""
@@ -107,6 +117,21 @@ class Relay:
     def receive(self, connection_id: str, text: str) -> Outcome:
         """A client frame on $default (or any message route)."""
         command = protocol.parse_frame(text)
+        refused = roles.violation(self.role, command)
+        if refused is None:
+            return self._run(connection_id, command)
+        guid = getattr(command, "guid", None)
+        if self.enforce_roles:
+            outcome = Outcome("forbidden", guid, notes=[refused])
+            outcome.counts[ROLE_VIOLATIONS] += 1
+            return self._reply(connection_id, protocol.error_frame(refused), outcome)
+        outcome = self._run(connection_id, command)
+        outcome.counts[ROLE_VIOLATIONS] += 1
+        outcome.notes.append(f"{refused}: let through (permissive mode)")
+        return outcome
+
+    def _run(self, connection_id: str, command: protocol.Command) -> Outcome:
+        """Run one parsed command (its role already checked)."""
         match command:
             case protocol.Subscribe(guid):
                 return self._subscribe(connection_id, guid)

@@ -1,6 +1,7 @@
 """One JSON log line per invocation, carrying its CloudWatch EMF metrics.
 
-The line holds ``requestId, route, connectionId, guid, outcome, durationMs`` and, when the
+The line holds ``requestId, route, connectionId, guid, outcome, durationMs`` (and ``role`` when
+an authorizer gave the connection one) and, when the
 invocation counted anything, an ``_aws`` block in CloudWatch Embedded Metric Format: namespace
 ``WSRELAY_METRICS_NAMESPACE``, one dimension set ``[service]`` (so alarms match one series per
 metric). CloudWatch extracts the metrics from the log line; nothing else is called.
@@ -45,6 +46,7 @@ def invocation_line(
     timestamp_ms: int,
     level: str = "INFO",
     error: str | None = None,
+    role: str | None = None,
 ) -> str:
     """The JSON log line of one invocation (newline-terminated), with EMF when it counted any.
 
@@ -59,6 +61,8 @@ def invocation_line(
         f'"connectionId":{_text(connection_id)},"guid":{_text(outcome.guid)},'
         f'"outcome":{_quote(outcome.outcome)},"durationMs":{duration_ms:.3f}'
     )
+    if role is not None:  # the authorizer's role for the connection (absent without one)
+        line += ',"role":' + _quote(role)
     if outcome.notes:
         line += ',"notes":[' + ",".join(map(_quote, outcome.notes)) + "]"
     if error is not None:
