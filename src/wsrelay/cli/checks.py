@@ -78,6 +78,26 @@ def check_input(path: Path | None, flag: str) -> None:
         raise UsageError(f"{flag} {path}: not a file")
 
 
+def resolve_token(token: str | None, token_file: Path | None) -> str | None:
+    """The token of ``--token`` or ``--token-file`` (its first line; a file keeps it out of the
+    process list and the shell's history); `UsageError` for both, an empty one or a bad file."""
+    if token is not None and token_file is not None:
+        raise UsageError("--token and --token-file: give one, not both")
+    if token_file is not None:
+        check_input(token_file, "--token-file")
+        try:
+            lines = token_file.read_text(encoding="utf-8").strip().splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise UsageError(f"--token-file {token_file}: cannot read: {reason}") from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise UsageError(f"--token-file {token_file}: holds no token")
+    elif token is not None and not token.strip():
+        raise UsageError("--token must not be empty")
+    return token.strip() if token is not None else None
+
+
 def load_toml(path: Path) -> dict[str, Any]:
     """The key/value table of a TOML file; `UsageError` saying what is wrong with it."""
     check_input(path, "--config")

@@ -23,6 +23,7 @@ COMMANDS = (
     "wsrelay.tools.cost.command",
     "wsrelay.tools.simulate.command",
     "wsrelay.tools.prune_versions",
+    "wsrelay.tools.token",
     "wsrelay.package",
 )
 

@@ -13,7 +13,7 @@ from wsrelay.client.errors import (
     ResultFetchError,
     ResultTimeout,
 )
-from wsrelay.client.options import ConnectionConfig, PublisherConfig, S3Config, SubscriberConfig
+from wsrelay.client.options import ConnectionConfig, PublisherConfig, S3Config, SubscriberConfig, with_token
 from wsrelay.client.publisher import Ack, Publisher, PublisherStats, ResultTooLarge
 from wsrelay.client.subscriber import Result, Subscriber, SubscriberStats
 
@@ -36,4 +36,5 @@ __all__ = [
     "Subscriber",
     "SubscriberConfig",
     "SubscriberStats",
+    "with_token",
 ]

@@ -181,7 +181,7 @@ class Link:
     async def _open(self) -> ClientConnection:
         c = self.config
         return await connect(
-            c.url,
+            c.connect_url,
             additional_headers=dict(c.headers),
             open_timeout=c.open_timeout_s,
             ping_interval=c.ping_interval_s,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -11,6 +12,18 @@ from wsrelay.backoff import Backoff
 OFFLOAD_THRESHOLD = 31 * 1024
 # A result message without any of these fields, but with s3Key, is completed from S3.
 RESULT_FIELDS = ("asm", "stdout", "stderr", "code", "output", "result")
+
+
+TOKEN_PARAMETER = "token"  # the $connect authorizer's identity source (docs/protocol.md)
+
+
+def with_token(url: str, token: str | None) -> str:
+    """`url` with ``token=<token>`` added to its query string (`url` itself when `token` is
+    None): how a client presents its token to the $connect authorizer."""
+    if token is None:
+        return url
+    separator = "&" if urllib.parse.urlsplit(url).query else "?"
+    return f"{url}{separator}{TOKEN_PARAMETER}={urllib.parse.quote(token, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -31,7 +44,9 @@ class S3Config:
 class ConnectionConfig:
     """What both clients need to hold one long-lived connection.
 
-    - `headers`: extra headers of the upgrade request (an authorization token, for instance);
+    - `headers`: extra headers of the upgrade request;
+    - `token`: the $connect authorizer's token, sent as ``?token=`` on every connection (and
+      reconnection); never shown in errors or the config's repr;
     - `ping_interval_s` / `ping_timeout_s`: protocol-level pings that detect a dead connection;
     - `idle_ping_s`: the text ``ping`` sent when nothing else was sent for this long (API Gateway
       closes a connection idle for 10 minutes and counts only data frames as activity);
@@ -41,6 +56,7 @@ class ConnectionConfig:
 
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    token: str | None = field(default=None, repr=False)
     ping_interval_s: float | None = 30.0
     ping_timeout_s: float | None = 30.0
     idle_ping_s: float = 300.0
@@ -53,6 +69,13 @@ class ConnectionConfig:
             raise ValueError(f"url must start with ws:// or wss://, got {self.url!r}")
         if self.idle_ping_s <= 0 or self.open_timeout_s <= 0:
             raise ValueError("idle_ping_s and open_timeout_s must be positive")
+        if self.token is not None and not self.token:
+            raise ValueError("token must not be empty (None: no token)")
+
+    @property
+    def connect_url(self) -> str:
+        """The URL each connection opens: `url` with the token, if any."""
+        return with_token(self.url, self.token)
 
 
 @dataclass(frozen=True)

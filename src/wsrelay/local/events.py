@@ -56,6 +56,9 @@ class ConnectionInfo:
     user_agent: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    # What the $connect authorizer allowed the connection with (``principalId``, its context):
+    # every later event's ``requestContext.authorizer``. None without an authorizer.
+    authorizer: dict[str, str | int] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class Api:
     api_id: str = "wsrelaylcl"
     domain_name: str = "127.0.0.1"
     stage: str = "local"
+    region: str = "us-east-1"
+    account_id: str = "000000000000"  # no account: the local API's ARNs need one
+
+    def route_arn(self, route_key: str) -> str:
+        """The ARN of a route, as an authorizer's ``methodArn`` names it (``.../stage/$connect``)."""
+        return f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api_id}/{self.stage}/{route_key}"
 
 
 def _context(
@@ -89,6 +98,8 @@ def _context(
     }
     if event_type == "MESSAGE":
         context["messageId"] = message_id
+    if conn.authorizer is not None:
+        context["authorizer"] = conn.authorizer  # shared, never mutated: no copy per message
     context.update(extra)
     return context
 
@@ -109,6 +120,19 @@ def connect_event(api: Api, conn: ConnectionInfo) -> Event:
     event["requestContext"] = _context(api, conn, "$connect", "CONNECT", {})
     event["isBase64Encoded"] = False
     return cast(Event, event)
+
+
+def authorizer_event(api: Api, conn: ConnectionInfo) -> dict[str, Any]:
+    """The REQUEST authorizer's event for a connection's ``$connect`` (docs/aws-facts.md,
+    "Authorization"): ``type``, ``methodArn``, the upgrade's headers and query string,
+    ``stageVariables`` and the ``$connect`` request context."""
+    event: dict[str, Any] = {"type": "REQUEST", "methodArn": api.route_arn("$connect")}
+    event.update(_header_fields(conn))
+    event["queryStringParameters"] = dict(conn.query)
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in conn.query.items()}
+    event["stageVariables"] = {}
+    event["requestContext"] = _context(api, conn, "$connect", "CONNECT", {})
+    return event
 
 
 def disconnect_event(api: Api, conn: ConnectionInfo, status_code: int, reason: str) -> Event:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wsrelay.cli.checks import CannotRun, UsageError
+from wsrelay.cli.checks import CannotRun, UsageError, check_input
 from wsrelay.cli.options import between, check_units, fraction, non_negative, positive, setting
 from wsrelay.config import (
     MAX_RESULT_TTL_SECONDS,
@@ -18,6 +19,10 @@ from wsrelay.config import (
     aws_region,
 )
 from wsrelay.relay import PUBLISHER_ACK_MODES, STORED
+from wsrelay.roles import ENFORCE, MODES
+
+if TYPE_CHECKING:
+    from wsrelay.auth.settings import AuthSettings
 
 RUNTIMES = ("inprocess", "lmi", "ondemand")
 HANDLERS = {
@@ -25,6 +30,11 @@ HANDLERS = {
     "$disconnect": "wsrelay.handlers.ondisconnect",
     "$default": "wsrelay.handlers.sendmessage",
 }
+# The emulator's name for the $connect authorizer among its routes (stats, console lines): not
+# a route key a message can select.
+AUTHORIZER = "$authorizer"
+AUTHORIZER_HANDLER = "wsrelay.handlers.authorize"
+MAX_AUTH_LEEWAY_S = 300
 
 # API Gateway WebSocket quotas (docs/aws-facts.md).
 FRAME_LIMIT = 32 * 1024
@@ -154,6 +164,25 @@ class GatewaySettings:
         "default: a random seed, shown in /_wsrelay/stats",
         metavar="N",
     )
+    auth_secret_file: Path | None = setting(  # noqa: RUF009 - a field()
+        None,
+        "authorize $connect as API Gateway does with the wsrelay.handlers.authorize REQUEST "
+        "authorizer: HS256 secret on line 1 of FILE, the previous one on line 2; a connection "
+        "without ?token= gets 401, a refused token 403",
+        metavar="FILE",
+    )
+    auth_mode: str = setting(
+        ENFORCE,
+        "with --auth-secret-file: refuse bad tokens and role violations, or only log and count "
+        "them (WSRELAY_AUTH_MODE)",
+        choices=MODES,
+    )
+    auth_leeway_s: int = setting(
+        5,
+        "with --auth-secret-file: clock skew allowed on a token's exp (WSRELAY_AUTH_LEEWAY_SECONDS)",
+        unit="s",
+        check=between(0, MAX_AUTH_LEEWAY_S),
+    )
     quiet: bool = setting(False, "no console line per invocation")
     log_max_mib: float = setting(
         64.0,
@@ -164,8 +193,29 @@ class GatewaySettings:
 
     @property
     def routes(self) -> dict[str, str]:
-        """Route key -> handler (``module.function``): the three defaults and ``--route``."""
-        return routes_from_specs(self.route)
+        """Route key -> handler (``module.function``): the three defaults, ``--route`` and, with
+        ``--auth-secret-file``, the authorizer (`AUTHORIZER`)."""
+        routes = routes_from_specs(self.route)
+        if self.auth_secret_file is not None:
+            routes[AUTHORIZER] = AUTHORIZER_HANDLER
+        return routes
+
+    def auth_settings(self) -> AuthSettings | None:
+        """The authorizer's settings as ``--auth-*`` give them (None without
+        ``--auth-secret-file``); `UsageError` for a file that is missing or holds no usable secret."""
+        if self.auth_secret_file is None:
+            return None
+        from wsrelay.auth.settings import AuthSettings, read_secret_file
+        from wsrelay.config import ConfigError
+
+        flag = "--auth-secret-file"
+        check_input(self.auth_secret_file, flag)
+        path = self.auth_secret_file.resolve()
+        try:
+            secrets = read_secret_file(path, flag)
+        except ConfigError as error:
+            raise UsageError(str(error)) from None
+        return AuthSettings(secrets, self.auth_mode, self.auth_leeway_s, str(path))
 
     @property
     def log_max_bytes(self) -> int:
@@ -197,6 +247,7 @@ class GatewaySettings:
             )
         if self.store == "dynamodb" and not self.dynamodb_endpoint:
             raise UsageError("--store dynamodb needs --dynamodb-endpoint URL")
+        self.auth_settings()  # the secret file, checked before anything starts
         return self
 
 

@@ -1,7 +1,8 @@
-"""The WebSocket side of the local gateway: the opening handshake (``$connect`` decides, a
-non-2xx result rejects the upgrade), route selection, dispatch of every message to its route,
-API Gateway's answers to a failed invocation, the idle and max-duration deadlines, and the close
-(``$disconnect`` with its ``disconnectStatusCode``).
+"""The WebSocket side of the local gateway: the opening handshake (with ``--auth-secret-file``
+the ``$connect`` authorizer first, then ``$connect`` decides; a non-2xx result rejects the
+upgrade), route selection, dispatch of every message to its route, API Gateway's answers to a
+failed invocation, the idle and max-duration deadlines, and the close (``$disconnect`` with its
+``disconnectStatusCode``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from wsrelay.local.authorization import GatewayAuthorizer
 from wsrelay.local.connection import Connection
 from wsrelay.local.events import Api, ConnectionInfo, connect_event, disconnect_event, message_event
 from wsrelay.local.invoker import Invoker
 from wsrelay.local.open_connections import Connections
 from wsrelay.local.runtimes.base import Event, Failure, Invocation
-from wsrelay.local.settings import GatewaySettings
+from wsrelay.local.settings import AUTHORIZER, GatewaySettings
 from wsrelay.local.stats import GatewayStats
 
 READ_SIZE = 65536
@@ -78,7 +80,9 @@ class WebSocketSide:
         self.invoker = invoker
         self.stats = stats
         self.track = track  # the server waits for these at shutdown
-        self.selector = RouteSelector(settings.route_selection_expression, settings.routes)
+        message_routes = {key: h for key, h in settings.routes.items() if key != AUTHORIZER}
+        self.selector = RouteSelector(settings.route_selection_expression, message_routes)
+        self.authorize = GatewayAuthorizer(api, invoker) if settings.auth_secret_file is not None else None
 
     async def serve(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Run the handshake in `head`, then the connection until it closes."""
@@ -106,6 +110,11 @@ class WebSocketSide:
             headers=dict(request.headers.raw_items()),
             query=dict(urllib.parse.parse_qsl(query)),
         )
+        if self.authorize is not None:  # before $connect, as API Gateway runs its authorizer
+            refused = await self.authorize(info)
+            if refused is not None:
+                await self._reject(proto, writer, refused)
+                return
         invocation = await self.invoker.invoke_async("$connect", connect_event(self.api, info))
         status = invocation.status_code
         if status is None or not 200 <= status < 300:
@@ -129,7 +138,7 @@ class WebSocketSide:
                 await self.invoker.invoke_async("$disconnect", disconnect_event(self.api, info, code, reason))
 
     async def _reject(self, proto: ServerProtocol, writer: asyncio.StreamWriter, status: int) -> None:
-        proto.send_response(proto.reject(status, "Forbidden\n"))
+        proto.send_response(proto.reject(status, "Unauthorized\n" if status == 401 else "Forbidden\n"))
         writer.write(b"".join(proto.data_to_send()))
         self.stats.connections_rejected += 1
         with contextlib.suppress(Exception):

@@ -31,13 +31,15 @@ class Failure(enum.Enum):
 
 @dataclass(slots=True)
 class Invocation:
-    """How one invocation ended. `status_code` is None when it did not return."""
+    """How one invocation ended. `status_code` is None when it did not return; `result` is what
+    the handler returned (the gateway reads the authorizer's policy from it)."""
 
     status_code: int | None
     failure: Failure | None = None
     detail: str | None = None
     cold_start: bool = False
     duration_ms: float = 0.0
+    result: Any = None
 
 
 class Runtime(Protocol):

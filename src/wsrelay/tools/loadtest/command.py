@@ -68,6 +68,7 @@ def load_spec(settings: LoadSettings) -> LoadSpec:
         arrivals=settings.arrivals,
         grace_s=settings.grace_s,
         headers=settings.headers,
+        token=settings.bearer_token,
         s3=s3,
         run_id=secrets.token_hex(3),
     )

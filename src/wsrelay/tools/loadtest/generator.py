@@ -64,6 +64,7 @@ class LoadSpec:
     arrivals: str = "uniform"
     grace_s: float = 10.0
     headers: dict[str, str] = field(default_factory=dict)
+    token: str | None = field(default=None, repr=False)  # the $connect authorizer's, on every connection
     s3: S3Config | None = None
     run_id: str = "run"
     process_index: int = 0
@@ -124,8 +125,9 @@ class Generator:
     async def _connect(self) -> None:
         spec = self.spec
         timeout = OPEN_TIMEOUT_S
-        sub_config = SubscriberConfig(spec.url, headers=spec.headers, s3=spec.s3, open_timeout_s=timeout)
-        pub_config = PublisherConfig(spec.url, headers=spec.headers, s3=spec.s3, open_timeout_s=timeout)
+        common: dict[str, Any] = {"headers": spec.headers, "token": spec.token, "s3": spec.s3}
+        sub_config = SubscriberConfig(spec.url, open_timeout_s=timeout, **common)
+        pub_config = PublisherConfig(spec.url, open_timeout_s=timeout, **common)
         self.routers = [Subscriber(sub_config) for _ in range(spec.routers)]
         self.workers = [Publisher(pub_config) for _ in range(spec.workers)]
         clients: list[Subscriber | Publisher] = [*self.routers, *self.workers]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wsrelay.cli.checks import UsageError, check_url, parse_headers
+from wsrelay.cli.checks import UsageError, check_url, parse_headers, resolve_token
 from wsrelay.cli.options import all_of, at_least, between, check_units, positive, setting
 from wsrelay.tools.loadtest.schedule import ARRIVALS
 
@@ -112,15 +113,28 @@ class LoadSettings:
     )
     header: tuple[str, ...] = setting(
         (),
-        "extra header on every upgrade request, e.g. an authorization token; repeatable",
+        "extra header on every upgrade request; repeatable",
         repeatable=True,
         metavar="'NAME: VALUE'",
     )
+    token: str | None = setting(
+        None,
+        "the $connect authorizer's token, sent as ?token= on every connection (see wsrelay token); "
+        "--token-file keeps it out of the process list",
+        metavar="TOKEN",
+        toml=False,
+    )
+    token_file: Path | None = setting(None, "read --token from the first line of FILE", metavar="FILE")  # noqa: RUF009
 
     @property
     def headers(self) -> dict[str, str]:
         """``--header`` as a dict."""
         return parse_headers(self.header)
+
+    @property
+    def bearer_token(self) -> str | None:
+        """``--token`` or the first line of ``--token-file`` (None: no token)."""
+        return resolve_token(self.token, self.token_file)
 
     @property
     def open_loop_rate(self) -> float | None:
@@ -145,6 +159,7 @@ class LoadSettings:
 
         check_url(self.url)
         parse_headers(self.header)
+        resolve_token(self.token, self.token_file)
         if self.rate is not None and self.pairs is not None:
             raise UsageError("--rate and --pairs: give one (open loop or closed loop), not both")
         if (self.s3_endpoint is None) != (self.s3_bucket is None):

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Every `SmokeSettings` field, ``--json`` and ``--config``."""
     options.add_arguments(parser, SmokeSettings)
     add_json(parser, 'the result, {"passed", "url", "steps": [{"name", "ok", "ms", "detail"}]},')
-    add_config(parser, "smoke's settings (timeout_s, header)")
+    add_config(parser, "smoke's settings (timeout_s, header, token_file)")
 
 
 def line(result: StepResult) -> str:
@@ -58,16 +58,19 @@ def run(args: argparse.Namespace) -> int:
 
     import asyncio
 
+    from wsrelay.client.options import with_token
     from wsrelay.tools.smoke.probe import EndpointUnreachable
     from wsrelay.tools.smoke.steps import Smoke, run_steps
 
     stream = report_stream(args.json)
     started = time.perf_counter()
-    smoke = Smoke(settings.url, settings.headers, settings.timeout_s)
+    # Every probe connection carries the token; the report names the URL without it.
+    url = with_token(settings.url, settings.bearer_token)
+    smoke = Smoke(url, settings.headers, settings.timeout_s)
     try:
         results = asyncio.run(
             run_steps(
-                settings.url,
+                url,
                 settings.headers,
                 settings.timeout_s,
                 lambda result: print(line(result), file=stream, flush=True),

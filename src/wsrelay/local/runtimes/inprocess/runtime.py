@@ -4,7 +4,8 @@ It builds its own `RelayFunctions` (its configuration from the flags; nothing wr
 ``os.environ``): its own store (an `OwnedSqliteStore` written behind, or DynamoDB at
 ``--dynamodb-endpoint``), an outbound wired straight to the gateway's connections (no HTTP
 hop), and a log sink that queues the lines for ``handlers.log``. A route whose handler is one of
-``wsrelay.handlers.*`` runs on that instance; any other ``module.function`` is imported and gets
+``wsrelay.handlers.*`` runs on that instance (``authorize`` on an `Authorizer` built from
+``--auth-*``); any other ``module.function`` is imported and gets
 an `InProcessContext`, whose ``outbound`` posts to the gateway's connections.
 
 With the SQLite store and no injected post latency the functions run inline on the event loop:
@@ -86,6 +87,11 @@ class InProcessRuntime:
             f"{LAMBDA_FACE}.ondisconnect": functions.ondisconnect,
             f"{LAMBDA_FACE}.sendmessage": functions.sendmessage,
         }
+        auth = self.settings.auth_settings()
+        if auth is not None:  # its own authorizer, from the flags (nothing read from os.environ)
+            from wsrelay.auth import Authorizer
+
+            own[f"{LAMBDA_FACE}.authorize"] = Authorizer(auth, self._writes.queue)
         for path in set(self.settings.routes.values()):
             self._handlers[path] = own.get(path) or resolve_handler(path)
         self._flusher = asyncio.create_task(self._writes.run())
@@ -114,7 +120,7 @@ class InProcessRuntime:
             # Nothing can stop a call on the loop's thread; API Gateway does not stop the
             # function either: it answers the client with a timeout and the function finishes.
             return Invocation(None, Failure.TIMEOUT, "integration timeout", False, elapsed)
-        return Invocation(status_of(result), None, None, False, elapsed)
+        return Invocation(status_of(result), None, None, False, elapsed, result)
 
     async def _invoke_on_pool(self, handler: str, event: Event) -> Invocation:
         context = self._context(handler, event)
@@ -130,7 +136,7 @@ class InProcessRuntime:
             return Invocation(
                 None, Failure.ERROR, f"{type(error).__name__}: {error}", False, elapsed_ms(started)
             )
-        return Invocation(status_of(result), None, None, False, elapsed_ms(started))
+        return Invocation(status_of(result), None, None, False, elapsed_ms(started), result)
 
     def describe(self) -> dict[str, Any] | None:
         return None  # no execution environments: the functions run in the gateway

@@ -45,8 +45,14 @@ _STREAM_LIMIT = 4 * 1024 * 1024
 
 
 def handler_environment(settings: GatewaySettings, management_endpoint: str) -> dict[str, str]:
-    """The environment the worker processes' handlers run with (as Terraform sets it in AWS)."""
-    return {**settings.relay_settings(management_endpoint).to_env(), **local_credentials()}
+    """The environment the worker processes' handlers run with (as Terraform sets it in AWS),
+    the authorizer's ``WSRELAY_AUTH_*`` with ``--auth-secret-file``."""
+    auth = settings.auth_settings()
+    return {
+        **settings.relay_settings(management_endpoint).to_env(),
+        **(auth.to_env() if auth is not None else {}),
+        **local_credentials(),
+    }
 
 
 class WorkerProcess:
@@ -213,7 +219,8 @@ class ProcessRuntime:
         if "error" in reply:
             detail = f"{reply['error']}: {reply.get('message', '')}"
             return Invocation(None, Failure.ERROR, detail, cold, elapsed_ms(started))
-        return Invocation(status_of(reply.get("result")), None, None, cold, elapsed_ms(started))
+        result = reply.get("result")
+        return Invocation(status_of(result), None, None, cold, elapsed_ms(started), result)
 
     def describe(self) -> dict[str, Any]:
         """Execution environments per function, for ``/_wsrelay/stats``."""
