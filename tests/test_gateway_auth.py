@@ -161,3 +161,13 @@ def test_wsrelay_token_prints_the_token_alone(tmp_path):
     assert done.stdout.count("\n") == 1 and done.stderr == ""
     claims = verify(done.stdout.strip(), [SECRET], leeway_s=0)  # signed with line 1
     assert (claims.role, claims.subject) == ("publisher", "w-1")
+
+
+def test_without_an_authorizer_a_token_is_ignored_and_nothing_changes(served):
+    # Rollout step 1: clients carry ?token= while authorization is off.
+    server = served("--quiet")
+    assert run(status_of(f"{server.websocket}?token=garbage")) == 101
+    assert run(status_of(server.websocket)) == 101
+    assert "$authorizer" not in server.stats()["routes"]
+    server.stop()
+    assert not any("role" in line for line in server.handler_log())
