@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-
-pytestmark = pytest.mark.processes
 from tool_support import loadtest
 
 from wsrelay.tools.loadtest.report import merge_reports, publisher_ack
+
+pytestmark = pytest.mark.processes
 
 
 @pytest.mark.parametrize("mode", ["stored", "router"])

@@ -10,10 +10,10 @@ import uuid
 
 import pytest
 
-pytestmark = pytest.mark.processes
-
 from wsrelay.client import Backoff, Publisher, PublisherConfig, Subscriber, SubscriberConfig
 from wsrelay.protocol import STORED_ACKNOWLEDGER
+
+pytestmark = pytest.mark.processes
 
 FAST = Backoff(base_s=0.01, cap_s=0.1)
 FAULTS = ("--post-410", "0.05", "--post-429", "0.2", "--drop-disconnect", "0.2")

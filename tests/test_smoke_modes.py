@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-pytestmark = pytest.mark.processes
 from tool_support import SMOKE_STEPS as STEPS
 from tool_support import smoke
+
+pytestmark = pytest.mark.processes
 
 LATE_ACK = "a late ack reaches every publisher, also a resend's"
 

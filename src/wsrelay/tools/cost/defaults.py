@@ -2,9 +2,9 @@
 field defaults from here, and the Terraform module's defaults are checked against
 `TERRAFORM_SHARED` (the names of those constants are stable: a test reads them).
 
-Plain constants only (standard library, no imports from wsrelay), so anything can read them
-without loading the cost model. docs/cost.md gives each one's source; docs/aws-facts.md the
-AWS facts behind them.
+Plain constants only (standard library, and the traffic shared with `wsrelay simulate` from
+`wsrelay.tools.traffic`), so anything can read them without loading the cost model.
+docs/cost.md gives each one's source; docs/aws-facts.md the AWS facts behind them.
 """
 
 from __future__ import annotations
@@ -12,17 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-# -- shared with the Terraform module (terraform/modules/wsrelay/variables.tf) ------------------
-
-# Compiler Explorer's traffic: about 92 million compilations a year (Matt Godbolt, "How Compiler
-# Explorer Works in 2025", June 2025), 92e6 / 31.6e6 s = 2.9 a second. Not every compilation
-# need go through the relay, so this is an upper bound of the relay's mean rate.
-MEAN_JOBS_PER_S = 2.9
-MEAN_JOBS_SOURCE = "92 million compilations a year (Compiler Explorer, 2025): an upper bound for the relay"
-# The daily peak over the mean. Compiler Explorer does not publish its peak: an assumption.
-# It only sizes LMI environments and the doubling check; at 2.9 jobs/s every function stays at its
+# Compiler Explorer's traffic (MEAN_JOBS_PER_S, MEAN_JOBS_SOURCE, PEAK_FACTOR), shared with
+# `wsrelay simulate`: `wsrelay.tools.traffic` holds them and their sources. The peak factor only
+# sizes LMI environments and the doubling check; at 2.9 jobs/s every function stays at its
 # default minimum of 3 environments up to a factor of about 100, so the answer does not depend on it.
-PEAK_FACTOR = 3.0
+from wsrelay.tools.traffic import MEAN_JOBS_PER_S as MEAN_JOBS_PER_S
+from wsrelay.tools.traffic import MEAN_JOBS_SOURCE as MEAN_JOBS_SOURCE
+from wsrelay.tools.traffic import PEAK_FACTOR as PEAK_FACTOR
+
+# -- shared with the Terraform module (terraform/modules/wsrelay/variables.tf) ------------------
 
 # LMI function size. The measured handler process is 49 MiB resident (measured.json, rss_mib):
 # 16 processes (Python's default per vCPU, below) need about 0.8 GiB, which 2048 MB at 2 GiB per
@@ -86,11 +84,11 @@ TERRAFORM_SHARED: Mapping[str, object] = MappingProxyType(
     {
         "LMI_MEMORY_MB": LMI_MEMORY_MB,  # functions[*].memory_mb
         "LMI_MEMORY_GIB_PER_VCPU": LMI_MEMORY_GIB_PER_VCPU,  # functions[*].memory_gib_per_vcpu
-        "LMI_PER_ENVIRONMENT_CONCURRENCY": LMI_PER_ENVIRONMENT_CONCURRENCY,  # functions[*].processes_per_environment
+        "LMI_PER_ENVIRONMENT_CONCURRENCY": LMI_PER_ENVIRONMENT_CONCURRENCY,  # functions[*] processes
         "LMI_MIN_ENVIRONMENTS": LMI_MIN_ENVIRONMENTS,  # functions[*].min_environments
         "LMI_INSTANCE_TYPE": LMI_INSTANCE_TYPE,  # allowed_instance_types[0]
-        "LEGACY_SENDMESSAGE_PROVISIONED": LEGACY_SENDMESSAGE_PROVISIONED,  # functions[*].provisioned_concurrency
-        "LEGACY_OTHER_PROVISIONED": LEGACY_OTHER_PROVISIONED,  # functions[*].provisioned_concurrency
+        "LEGACY_SENDMESSAGE_PROVISIONED": LEGACY_SENDMESSAGE_PROVISIONED,  # provisioned_concurrency
+        "LEGACY_OTHER_PROVISIONED": LEGACY_OTHER_PROVISIONED,  # provisioned_concurrency
         "MEAN_JOBS_PER_S": MEAN_JOBS_PER_S,  # the traffic the module is sized for
         "PEAK_FACTOR": PEAK_FACTOR,
     }
