@@ -77,8 +77,11 @@ def trial(url: str, rate: float, bar: bool, duration: float, work: Path) -> Tria
     command += ["--duration-s", f"{duration:g}", "--grace-s", "5", "--json", str(report)]
     command += ["--progress", "on" if bar else "off"]
     env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "120"}
+    report.unlink(missing_ok=True)  # never read a previous trial's figures
     with screen.open("w") as stderr:
-        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env, check=False, timeout=600)
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env, timeout=600)
+    if done.returncode not in (0, 1) or not report.exists():  # 1: a measurement that failed its bar
+        raise SystemExit(f"loadtest failed (exit {done.returncode}): {screen.read_text()[-2000:]}")
     data = json.loads(report.read_text())
     return Trial(
         rate,

@@ -2,10 +2,15 @@
 
 `Link` is what `Subscriber` and `Publisher` share: the first connection fails fast
 (`ConnectError`), a lost one is reopened with `Backoff` (full jitter), protocol-level pings
-detect a dead peer, and the text ``ping`` keeps an idle connection alive. Each connection is
-one *generation*; `lost(generation)` is a future that resolves when that connection is gone, so
-a caller waiting for an answer can tell "no answer yet" from "the connection that would carry it
-is dead".
+detect a dead peer, and the text ``ping`` keeps an idle connection alive. `on_lost` tells the
+client at once that the connection that would carry its answers is gone.
+
+It uses websockets' documented asyncio API only (``connect``, ``send``, async iteration,
+``close``, keepalive pings through ``ping_interval``, `ConnectionClosed`), so a websockets
+upgrade cannot change what it relies on. A frame counts as sent once ``await send(...)`` has
+returned without error and not before; a failed send is reported (`send` returns False) and its
+caller sends again on the next connection. On Linux the frames sent during one pass of the event
+loop share TCP segments (`CorkedWrites`), as a busy client needs.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
-from collections.abc import Awaitable, Callable
+import urllib.parse
+import urllib.request
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Self
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,45 +34,39 @@ from wsrelay.client.options import ConnectionConfig
 
 OPEN_ERRORS = (OSError, TimeoutError, WebSocketException)
 _log = logging.getLogger(__name__)
+_TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux only
 
 
-class _Connection(ClientConnection):
-    """websockets' connection, writing every frame produced during one pass of the event loop in
-    a single socket write, at the end of that pass.
+class CorkedWrites:
+    """The frames sent during one pass of the event loop leave together at the end of the pass
+    (Linux ``TCP_CORK``, tcp(7)), on a socket `Link` opened and handed to websockets
+    (``connect(sock=...)``, which websockets documents for a socket one customizes).
 
-    An idle connection pays one ``call_soon`` per send and nothing else; a busy one (many jobs,
-    a router's ``ack`` + ``unsubscribe``) sends one TCP segment instead of one per frame. On
-    loopback and in a VM the per-write kernel work is most of what a small frame costs.
+    websockets writes each frame at once: a segment and a wake-up of the peer per frame, which is
+    most of a busy client's time (many jobs; a router's ``ack`` + ``unsubscribe``). Corked, a
+    write only fills the socket's buffer; the segment leaves when the cork is pulled.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._outgoing: list[bytes] = []
+    def __init__(self, sock: socket.socket, option: int) -> None:
+        self._sock = sock
+        self._option = option
+        self._held = False
 
-    def send_data(self) -> None:
-        chunks = self.protocol.data_to_send()
-        if all(chunks):
-            if not self._outgoing:
-                self.loop.call_soon(self._flush)
-            self._outgoing.extend(chunks)
+    def hold(self) -> None:
+        """Cork the socket until the end of this pass of the event loop."""
+        if self._held:
             return
-        self._flush()  # the end of the stream: what is queued goes first
-        for data in chunks:  # as the base class: an empty chunk means "end of stream"
-            if data:
-                self.transport.write(data)
-            elif self.transport.can_write_eof():
-                with contextlib.suppress(Exception):
-                    self.transport.write_eof()
-            else:
-                self.transport.close()
+        try:
+            self._sock.setsockopt(socket.IPPROTO_TCP, self._option, 1)
+        except OSError:  # closed: the send that follows reports it
+            return
+        self._held = True
+        asyncio.get_running_loop().call_soon(self._release)
 
-    def _flush(self) -> None:
-        if not self._outgoing:
-            return
-        data = b"".join(self._outgoing)
-        self._outgoing.clear()
-        if not self.transport.is_closing():
-            self.transport.write(data)
+    def _release(self) -> None:
+        self._held = False
+        with contextlib.suppress(OSError):  # closed meanwhile: nothing left to push
+            self._sock.setsockopt(socket.IPPROTO_TCP, self._option, 0)
 
 
 class Link:
@@ -85,8 +87,8 @@ class Link:
         self._on_lost = on_lost
         self._give_up = give_up
         self._ws: ClientConnection | None = None
+        self._cork: CorkedWrites | None = None
         self._connected = asyncio.Event()
-        self._lost: asyncio.Future[None] | None = None
         self._failure: RelayClientError | None = None
         self._failure_waiter: asyncio.Future[None] | None = None
         self._closing = False
@@ -104,10 +106,10 @@ class Link:
     async def start(self) -> None:
         """Open the first connection; raise `ConnectError` at once if it fails."""
         try:
-            ws = await self._open()
+            ws, cork = await self._open()
         except OPEN_ERRORS as error:
             raise ConnectError(f"cannot connect to {self.config.url}: {describe(error)}") from error
-        self._attach(ws)
+        self._attach(ws, cork)
         self._tasks = [asyncio.create_task(self._run()), asyncio.create_task(self._keep_alive())]
 
     async def close(self) -> None:
@@ -128,29 +130,27 @@ class Link:
                 await task
 
     async def send(self, text: str) -> bool:
-        """Send one frame on the current connection; False when there is none (or it just died)."""
-        ws = self._ws
-        if ws is None:
-            return False
-        try:
-            await ws.send(text)
-        except ConnectionClosed:
-            self._connected.clear()
-            return False
-        self._last_sent = time.monotonic()
-        return True
+        """Send one frame on the current connection; False when there is none or it failed."""
+        return await self.send_all((text,))
 
-    async def send_all(self, texts: list[str]) -> bool:
-        """Send several frames in one write, in order; False when there is no connection."""
+    async def send_all(self, texts: Sequence[str]) -> bool:
+        """Send frames in order on the current connection. True only when websockets' ``send``
+        returned for every one of them; False when there is no connection or a send failed (the
+        frames after the failed one are not attempted; the caller sends again after the
+        reconnect)."""
         ws = self._ws
         if ws is None:
             return False
+        if self._cork is not None:
+            self._cork.hold()
         try:
-            async with ws.send_context():
-                for text in texts:
-                    ws.protocol.send_text(text.encode())
+            # `send` suspends only while the write buffer is over its limit, so the frames of one
+            # call normally leave back to back, without a pass of the event loop between them.
+            for text in texts:
+                await ws.send(text)
         except ConnectionClosed:
-            self._connected.clear()
+            if ws is self._ws:  # not a connection already replaced while this send waited
+                self._connected.clear()
             return False
         self._last_sent = time.monotonic()
         return True
@@ -168,41 +168,46 @@ class Link:
                 waiter.cancel()
         return self.generation
 
-    def lost(self, generation: int) -> asyncio.Future[None]:
-        """A future that is done once connection `generation` is gone."""
-        if generation != self.generation or self._lost is None:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
-        return self._lost
-
     # -- internals ------------------------------------------------------------------------------
 
-    async def _open(self) -> ClientConnection:
+    async def _open(self) -> tuple[ClientConnection, CorkedWrites | None]:
         c = self.config
-        return await connect(
-            c.connect_url,
-            additional_headers=dict(c.headers),
-            open_timeout=c.open_timeout_s,
-            ping_interval=c.ping_interval_s,
-            ping_timeout=c.ping_timeout_s,
-            compression=None,  # API Gateway negotiates no extensions
-            max_size=c.max_frame_bytes,
-            close_timeout=2,
-            create_connection=_Connection,
-        )
+        sock: socket.socket | None = None
+        try:
+            async with asyncio.timeout(c.open_timeout_s):  # the TCP connect and the upgrade
+                sock = await _own_socket(c.url)
+                ws = await connect(
+                    c.connect_url,
+                    sock=sock,
+                    additional_headers=dict(c.headers),
+                    open_timeout=c.open_timeout_s,
+                    ping_interval=c.ping_interval_s,
+                    ping_timeout=c.ping_timeout_s,
+                    compression=None,  # API Gateway negotiates no extensions
+                    max_size=c.max_frame_bytes,
+                    close_timeout=2,
+                )
+        except BaseException as error:
+            if sock is not None:
+                sock.close()
+            if isinstance(error, ValueError) and isinstance(error.__cause__, WebSocketException):
+                raise error.__cause__ from None  # a redirect: not followed on a socket of our own
+            if isinstance(error, TimeoutError):  # ours or websockets' own, whichever came first
+                raise TimeoutError(f"no connection within {c.open_timeout_s:g} s") from None
+            raise
+        cork = CorkedWrites(sock, _TCP_CORK) if sock is not None and _TCP_CORK is not None else None
+        return ws, cork
 
-    def _attach(self, ws: ClientConnection) -> None:
+    def _attach(self, ws: ClientConnection, cork: CorkedWrites | None) -> None:
         self._ws = ws
+        self._cork = cork
         self.generation += 1
-        self._lost = asyncio.get_running_loop().create_future()
         self._last_sent = time.monotonic()
 
     def _detach(self) -> None:
         self._ws = None
+        self._cork = None
         self._connected.clear()
-        if self._lost is not None and not self._lost.done():
-            self._lost.set_result(None)
 
     def _failure_future(self) -> asyncio.Future[None]:
         if self._failure_waiter is None:
@@ -246,7 +251,7 @@ class Link:
         while not self._closing:
             await asyncio.sleep(backoff.delay(failures))
             try:
-                ws = await self._open()
+                ws, cork = await self._open()
             except OPEN_ERRORS as error:
                 failures += 1
                 self.last_error = describe(error)
@@ -256,7 +261,7 @@ class Link:
                     )
                     return False
                 continue
-            self._attach(ws)
+            self._attach(ws, cork)
             self.reconnects += 1
             if self._on_connected is not None:
                 await self._on_connected()
@@ -316,3 +321,28 @@ def describe(error: BaseException) -> str:
         return f"connection closed with {frame.code}" + (f" ({frame.reason})" if frame.reason else "")
     text = str(error) or type(error).__name__
     return text.splitlines()[0] if text else type(error).__name__
+
+
+async def _own_socket(url: str) -> socket.socket | None:
+    """A TCP socket connected to `url`'s host, for `CorkedWrites`; None where there is no
+    ``TCP_CORK`` or the environment names a proxy (websockets then connects, through it)."""
+    if _TCP_CORK is None or urllib.request.getproxies():
+        return None
+    parts = urllib.parse.urlsplit(url)
+    loop = asyncio.get_running_loop()
+    port = parts.port or (443 if parts.scheme == "wss" else 80)
+    failure = OSError(f"cannot resolve {parts.hostname}")
+    for family, kind, proto, _, address in await loop.getaddrinfo(
+        parts.hostname, port, type=socket.SOCK_STREAM
+    ):
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, address)
+            return sock
+        except BaseException as error:
+            sock.close()
+            if not isinstance(error, OSError):
+                raise
+            failure = error  # the next address, as socket.create_connection does
+    raise failure
