@@ -182,7 +182,7 @@ class Link:
         c = self.config
         return await connect(
             c.connect_url,
-            additional_headers=dict(c.headers),
+            additional_headers=c.upgrade_headers(),  # SigV4-signed with credentials
             open_timeout=c.open_timeout_s,
             ping_interval=c.ping_interval_s,
             ping_timeout=c.ping_timeout_s,
