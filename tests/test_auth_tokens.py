@@ -127,7 +127,7 @@ def test_a_bad_secret_file_names_the_variable(tmp_path, content, problem):
 @pytest.mark.parametrize(
     ("env", "problem"),
     [
-        ({}, "WSRELAY_AUTH_SECRET_FILE must name the file"),
+        ({}, r"WSRELAY_AUTH_SECRET_ARN must name the Secrets Manager secret \(or WSRELAY_AUTH_SECRET_FILE"),
         (
             {"WSRELAY_AUTH_SECRET_FILE": "/nonexistent/secret"},
             "WSRELAY_AUTH_SECRET_FILE /nonexistent/secret: no such file",

@@ -39,6 +39,7 @@ def test_contents_are_the_handlers_import_closure_pyjwt_and_nothing_else(built):
     # The authorizer deploys from the same zip: `wsrelay.handlers.authorize` names it (imported
     # only when called), so the static closure holds it, with PyJWT beside it.
     assert "wsrelay/auth/__init__.py" in names and "wsrelay/auth/tokens.py" in names
+    assert "wsrelay/auth/secrets.py" in names  # the Secrets Manager source (boto3: the runtime's)
     assert "jwt/__init__.py" in names
     assert not any(n.startswith(("cryptography/", "typing_extensions")) for n in names)
     # What Lambda never imports stays out: the command line, the packager, the local stack.

@@ -229,8 +229,21 @@ def test_every_checkov_skip_has_a_reason():
         assert colon == ":" and len(reason.strip()) > 20, f"{check} has no reason"
 
 
+# What checkov must have looked at with authorization = "token" (not only skipped wholesale).
+TOKEN_RESOURCES = {
+    "aws_secretsmanager_secret.auth",
+    "aws_lambda_function.authorizer",
+    "aws_iam_role_policy.authorizer",
+    "aws_lambda_permission.authorizer",
+}
+
+
 @pytest.mark.skipif(_checkov() is None, reason="checkov not installed (make test installs it)")
-def test_checkov_passes():
+@pytest.mark.parametrize("authorization", ["none", "token", "iam"])
+def test_checkov_passes(tmp_path, authorization):
+    """checkov over the module with each `authorization` (a var file, as a caller would set it)."""
+    var_file = tmp_path / "authorization.tfvars"
+    var_file.write_text(f'authorization = "{authorization}"\n')
     result = subprocess.run(
         [
             _checkov(),
@@ -238,7 +251,8 @@ def test_checkov_passes():
             str(MODULE),
             "--framework",
             "terraform",
-            "--quiet",
+            "--var-file",
+            str(var_file),
             "--compact",
             "--output",
             "json",
@@ -250,14 +264,16 @@ def test_checkov_passes():
     )
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
-    failed = [
-        c["check_id"] + " " + c["resource"]
-        for r in reports
-        for c in r.get("results", {}).get("failed_checks", [])
-    ]
+    checks = {
+        kind: [c for r in reports for c in r.get("results", {}).get(kind, [])]
+        for kind in ("failed_checks", "passed_checks", "skipped_checks")
+    }
+    failed = [c["check_id"] + " " + c["resource"] for c in checks["failed_checks"]]
     assert failed == [], failed
-    passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    assert passed > 20
+    assert len(checks["passed_checks"]) > 20
+    if authorization == "token":
+        seen = {c["resource"] for c in checks["passed_checks"] + checks["skipped_checks"]}
+        assert seen >= TOKEN_RESOURCES
 
 
 if __name__ == "__main__":  # pragma: no cover

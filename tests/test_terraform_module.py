@@ -322,6 +322,9 @@ OUTPUTS = {
     "table_name",
     "table_arn",
     "capacity_provider_arn",
+    "auth_secret_arn",
+    "authorizer_id",
+    "connect_route_arn",
 }
 
 

@@ -7,6 +7,8 @@ so their init cost is unchanged (tests/test_auth_import_path.py).
 
 - `wsrelay.auth.tokens`: issue and verify HS256 JWTs (``role``, ``exp``, ``sub``);
 - `wsrelay.auth.settings`: `AuthSettings` from the environment (``WSRELAY_AUTH_*``);
+- `wsrelay.auth.secrets`: where the secrets come from (a file, or Secrets Manager's
+  ``AWSCURRENT`` and ``AWSPREVIOUS``, cached per process for a short TTL);
 - `wsrelay.auth.authorizer`: `Authorizer`, the event -> policy response.
 """
 

@@ -8,10 +8,15 @@ documented authorizer response out (docs/aws-facts.md, "Authorization").
   ``$connect`` route), with ``role``, ``mode`` and ``sub`` in the context, which API Gateway
   adds to every later event of the connection as ``requestContext.authorizer``;
 - any other: ``Deny`` (API Gateway answers 403), or in permissive mode ``Allow`` with
-  ``role: both`` and ``refused: <reason>``, counted as `AUTHORIZER_WOULD_DENY`.
+  ``role: both`` and ``refused: <reason>``, counted as `AUTHORIZER_WOULD_DENY`;
+- secrets that cannot be read (Secrets Manager unreachable, access denied, no ``AWSCURRENT``):
+  ``Deny`` in both modes, outcome ``secret_unavailable`` at level ``ERROR`` with the reason, counted
+  as `AUTHORIZER_SECRET_UNAVAILABLE`. Permissive relaxes how tokens are judged, not whether the
+  authorizer works: an authorizer that cannot verify anything must show at once (the rollout's
+  smoke check fails), not let everyone in unnoticed.
 
 Each invocation writes one JSON log line with its EMF metrics (`wsrelay.telemetry`). It builds
-no relay: no store, no Management API client, no boto3.
+no relay: no store, no Management API client (boto3 only for the Secrets Manager secret).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from wsrelay.auth.secrets import Secrets, SecretUnavailable
 from wsrelay.auth.settings import AuthSettings
 from wsrelay.auth.tokens import TokenRefused, verify
 from wsrelay.relay import Outcome
@@ -34,6 +40,7 @@ INVOKE = "execute-api:Invoke"
 AUTHORIZER_ALLOWED = "AuthorizerAllowed"
 AUTHORIZER_DENIED = "AuthorizerDenied"
 AUTHORIZER_WOULD_DENY = "AuthorizerWouldDeny"
+AUTHORIZER_SECRET_UNAVAILABLE = "AuthorizerSecretUnavailable"
 
 
 def policy(
@@ -58,7 +65,9 @@ def _write_stdout(line: str) -> None:
 
 
 class Authorizer:
-    """Verifies a connection's token against `settings`; callable as a Lambda handler."""
+    """Verifies a connection's token against `settings`; callable as a Lambda handler.
+
+    `secrets` defaults to `AuthSettings.secret_source` (a seam for tests)."""
 
     def __init__(
         self,
@@ -66,11 +75,13 @@ class Authorizer:
         log: Callable[[str], object] = _write_stdout,
         namespace: str = "wsrelay",
         service: str = "wsrelay",
+        secrets: Secrets | None = None,
     ) -> None:
         self.settings = settings
         self.log = log
         self.namespace = namespace
         self.service = service
+        self.secrets = secrets if secrets is not None else settings.secret_source()
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
@@ -79,10 +90,17 @@ class Authorizer:
         token = query.get(IDENTITY_SOURCE) if isinstance(query, dict) else None
         resource = str(event.get("methodArn") or "*")
         mode = self.settings.mode
+        level = "INFO"
         try:
             if not token:
                 raise TokenRefused(f"no {IDENTITY_SOURCE} query string parameter")
-            claims = verify(token, self.settings.secrets, self.settings.leeway_seconds)
+            claims = verify(token, self.secrets(), self.settings.leeway_seconds)
+        except SecretUnavailable as unavailable:
+            outcome = Outcome("secret_unavailable", notes=[str(unavailable)])
+            outcome.counts[AUTHORIZER_DENIED] += 1
+            outcome.counts[AUTHORIZER_SECRET_UNAVAILABLE] += 1
+            response = policy("anonymous", "Deny", resource)
+            level = "ERROR"
         except TokenRefused as refused:
             reason = str(refused)
             if mode == PERMISSIVE and token:
@@ -116,7 +134,7 @@ class Authorizer:
                 outcome=outcome,
                 duration_ms=(time.perf_counter() - started) * 1000.0,
                 timestamp_ms=int(time.time() * 1000),
-                level="INFO" if outcome.outcome == "allowed" else "WARN",
+                level=level if outcome.outcome == "allowed" or level != "INFO" else "WARN",
                 role=response.get("context", {}).get("role"),
             )
         )

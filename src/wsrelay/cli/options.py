@@ -6,7 +6,8 @@ drift from the field.
 Conventions it enforces for every subcommand:
 - the flag is ``--`` plus the field name with ``-`` for ``_``; a duration's field (and so its
   flag) ends in ``_s`` or ``_ms`` (checked when the class is declared: `check_units`);
-- a boolean is ``--name`` / ``--no-name``; choices are shown in their order;
+- a boolean is ``--name`` / ``--no-name``; choices are shown in their order (None, an unset
+  optional, passes them as it passes every check);
 - the help says the default only when there is one (never ``(default: None)``);
 - a TOML file (``--config FILE``) sets the same keys (the field names), flags win over it;
 - a bad value is a `UsageError` that names the flag (or the TOML key and file).
@@ -275,7 +276,7 @@ def build(cls: type[T], args: argparse.Namespace, config: Path | None = None) ->
         value = getattr(instance, f.name)
         items: Iterable[Any] = value if spec.repeatable else (value,)
         for item in items:
-            if spec.choices is not None and item not in spec.choices:
+            if spec.choices is not None and item is not None and item not in spec.choices:
                 problem: str | None = f"must be one of {', '.join(spec.choices)}"
             else:
                 problem = spec.check(item) if spec.check is not None else None

@@ -179,7 +179,7 @@ class Link:
                 ws = await connect(
                     c.connect_url,
                     sock=sock,
-                    additional_headers=dict(c.headers),
+                    additional_headers=c.upgrade_headers(),
                     open_timeout=c.open_timeout_s,
                     ping_interval=c.ping_interval_s,
                     ping_timeout=c.ping_timeout_s,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from wsrelay.backoff import Backoff
+from wsrelay.config import aws_region
 
 # The worker's threshold: JSON.stringify(result).length > 31 * 1024 goes to S3.
 OFFLOAD_THRESHOLD = 31 * 1024
@@ -47,6 +49,10 @@ class ConnectionConfig:
     - `headers`: extra headers of the upgrade request;
     - `token`: the $connect authorizer's token, sent as ``?token=`` on every connection (and
       reconnection); never shown in errors or the config's repr;
+    - `credentials`: AWS credentials (botocore's, e.g. ``boto3.Session().get_credentials()``)
+      that sign every upgrade request with SigV4, for a ``$connect`` route with IAM
+      authorization (`wsrelay.client.sigv4`); `region` is the API's (default: from an
+      ``execute-api`` URL, else ``AWS_REGION``, else ``us-east-1``); never in the repr;
     - `ping_interval_s` / `ping_timeout_s`: protocol-level pings that detect a dead connection;
     - `idle_ping_s`: the text ``ping`` sent when nothing else was sent for this long (API Gateway
       closes a connection idle for 10 minutes and counts only data frames as activity);
@@ -57,6 +63,8 @@ class ConnectionConfig:
     url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     token: str | None = field(default=None, repr=False)
+    credentials: Any = field(default=None, repr=False)
+    region: str | None = None
     ping_interval_s: float | None = 30.0
     ping_timeout_s: float | None = 30.0
     idle_ping_s: float = 300.0
@@ -76,6 +84,17 @@ class ConnectionConfig:
     def connect_url(self) -> str:
         """The URL each connection opens: `url` with the token, if any."""
         return with_token(self.url, self.token)
+
+    def upgrade_headers(self) -> dict[str, str]:
+        """The extra headers of one upgrade request: `headers`, and with `credentials` a fresh
+        SigV4 signature of `connect_url` (each connection signs its own: they expire)."""
+        headers = dict(self.headers)
+        if self.credentials is not None:
+            from wsrelay.client.sigv4 import region_of, signed_headers
+
+            region = self.region or region_of(self.url) or aws_region()
+            headers.update(signed_headers(self.connect_url, self.credentials, region))
+        return headers
 
 
 @dataclass(frozen=True)

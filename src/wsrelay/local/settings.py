@@ -35,6 +35,9 @@ HANDLERS = {
 AUTHORIZER = "$authorizer"
 AUTHORIZER_HANDLER = "wsrelay.handlers.authorize"
 MAX_AUTH_LEEWAY_S = 300
+# The $connect route's authorization, as Terraform's `authorization` names it.
+NO_AUTH, TOKEN_AUTH, IAM_AUTH = "none", "token", "iam"
+AUTH_KINDS = (NO_AUTH, TOKEN_AUTH, IAM_AUTH)
 
 # API Gateway WebSocket quotas (docs/aws-facts.md).
 FRAME_LIMIT = 32 * 1024
@@ -164,11 +167,26 @@ class GatewaySettings:
         "default: a random seed, shown in /_wsrelay/stats",
         metavar="N",
     )
+    auth: str | None = setting(
+        None,
+        "the $connect route's authorization, as the module's `authorization`: none, token (the "
+        "wsrelay.handlers.authorize REQUEST authorizer; needs --auth-secret-file) or iam (SigV4 "
+        "on the upgrade; needs --iam-credentials-file)",
+        choices=AUTH_KINDS,
+        shown_default="token with --auth-secret-file, iam with --iam-credentials-file, else none",
+    )
     auth_secret_file: Path | None = setting(  # noqa: RUF009 - a field()
         None,
         "authorize $connect as API Gateway does with the wsrelay.handlers.authorize REQUEST "
         "authorizer: HS256 secret on line 1 of FILE, the previous one on line 2; a connection "
-        "without ?token= gets 401, a refused token 403",
+        "without ?token= gets 401, a refused token 403 (implies --auth token)",
+        metavar="FILE",
+    )
+    iam_credentials_file: Path | None = setting(  # noqa: RUF009 - a field()
+        None,
+        "authorize $connect as API Gateway does with IAM: the upgrade must be signed with SigV4 "
+        "(service execute-api) by the access key id on line 1 of FILE, whose secret access key is "
+        "line 2; unsigned or badly signed gets 403 (implies --auth iam)",
         metavar="FILE",
     )
     auth_mode: str = setting(
@@ -192,18 +210,37 @@ class GatewaySettings:
     )
 
     @property
+    def authorization(self) -> str:
+        """The $connect route's authorization: ``--auth``, else what the file flags imply (the
+        way issue 22's ``--auth-secret-file`` alone turned the authorizer on)."""
+        if self.auth is not None:
+            return self.auth
+        if self.auth_secret_file is not None:
+            return TOKEN_AUTH
+        return IAM_AUTH if self.iam_credentials_file is not None else NO_AUTH
+
+    @property
     def routes(self) -> dict[str, str]:
         """Route key -> handler (``module.function``): the three defaults, ``--route`` and, with
-        ``--auth-secret-file``, the authorizer (`AUTHORIZER`)."""
+        ``--auth token``, the authorizer (`AUTHORIZER`)."""
         routes = routes_from_specs(self.route)
-        if self.auth_secret_file is not None:
+        if self.authorization == TOKEN_AUTH:
             routes[AUTHORIZER] = AUTHORIZER_HANDLER
         return routes
 
+    def iam_credentials(self) -> tuple[str, str] | None:
+        """(access key id, secret access key) of ``--iam-credentials-file`` under ``--auth iam``
+        (None otherwise); `UsageError` for a file that does not hold them."""
+        if self.authorization != IAM_AUTH or self.iam_credentials_file is None:
+            return None
+        from wsrelay.local.iam import read_credentials_file
+
+        return read_credentials_file(self.iam_credentials_file)
+
     def auth_settings(self) -> AuthSettings | None:
         """The authorizer's settings as ``--auth-*`` give them (None without
-        ``--auth-secret-file``); `UsageError` for a file that is missing or holds no usable secret."""
-        if self.auth_secret_file is None:
+        ``--auth token``); `UsageError` for a file that is missing or holds no usable secret."""
+        if self.authorization != TOKEN_AUTH or self.auth_secret_file is None:
             return None
         from wsrelay.auth.settings import AuthSettings, read_secret_file
         from wsrelay.config import ConfigError
@@ -247,7 +284,16 @@ class GatewaySettings:
             )
         if self.store == "dynamodb" and not self.dynamodb_endpoint:
             raise UsageError("--store dynamodb needs --dynamodb-endpoint URL")
+        kind = self.authorization
+        needs = {TOKEN_AUTH: ("--auth-secret-file", self.auth_secret_file)}
+        needs[IAM_AUTH] = ("--iam-credentials-file", self.iam_credentials_file)
+        for other, (flag, given) in needs.items():
+            if kind == other and given is None:
+                raise UsageError(f"--auth {kind} needs {flag} FILE")
+            if kind != other and given is not None:
+                raise UsageError(f"{flag} is for --auth {other}, not --auth {kind}")
         self.auth_settings()  # the secret file, checked before anything starts
+        self.iam_credentials()  # the credentials file too
         return self
 
 

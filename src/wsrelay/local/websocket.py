@@ -1,8 +1,8 @@
-"""The WebSocket side of the local gateway: the opening handshake (with ``--auth-secret-file``
-the ``$connect`` authorizer first, then ``$connect`` decides; a non-2xx result rejects the
-upgrade), route selection, dispatch of every message to its route, API Gateway's answers to a
-failed invocation, the idle and max-duration deadlines, and the close (``$disconnect`` with its
-``disconnectStatusCode``).
+"""The WebSocket side of the local gateway: the opening handshake (with ``--auth token`` the
+``$connect`` authorizer first, with ``--auth iam`` the upgrade's SigV4 signature; then
+``$connect`` decides; a non-2xx result rejects the upgrade), route selection, dispatch of every
+message to its route, API Gateway's answers to a failed invocation, the idle and max-duration
+deadlines, and the close (``$disconnect`` with its ``disconnectStatusCode``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from websockets.server import ServerProtocol
 from wsrelay.local.authorization import GatewayAuthorizer
 from wsrelay.local.connection import Connection
 from wsrelay.local.events import Api, ConnectionInfo, connect_event, disconnect_event, message_event
+from wsrelay.local.iam import SigV4Check
 from wsrelay.local.invoker import Invoker
 from wsrelay.local.open_connections import Connections
 from wsrelay.local.runtimes.base import Event, Failure, Invocation
-from wsrelay.local.settings import AUTHORIZER, GatewaySettings
+from wsrelay.local.settings import AUTHORIZER, TOKEN_AUTH, GatewaySettings
 from wsrelay.local.stats import GatewayStats
 
 READ_SIZE = 65536
@@ -82,7 +83,9 @@ class WebSocketSide:
         self.track = track  # the server waits for these at shutdown
         message_routes = {key: h for key, h in settings.routes.items() if key != AUTHORIZER}
         self.selector = RouteSelector(settings.route_selection_expression, message_routes)
-        self.authorize = GatewayAuthorizer(api, invoker) if settings.auth_secret_file is not None else None
+        self.authorize = GatewayAuthorizer(api, invoker) if settings.authorization == TOKEN_AUTH else None
+        credentials = settings.iam_credentials()
+        self.sigv4 = SigV4Check(*credentials) if credentials is not None else None
 
     async def serve(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Run the handshake in `head`, then the connection until it closes."""
@@ -97,6 +100,11 @@ class WebSocketSide:
         if path.rstrip("/") != f"/{self.settings.stage}":
             await self._reject(proto, writer, 403)
             return
+        if self.sigv4 is not None:  # IAM: API Gateway checks the signature before $connect
+            status, _who = self.sigv4("GET", request.path, request.headers)
+            if status is not None:
+                await self._reject(proto, writer, status)
+                return
         response = proto.accept(request)
         if response.status_code != 101:
             proto.send_response(response)

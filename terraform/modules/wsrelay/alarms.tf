@@ -21,11 +21,17 @@ locals {
     }],
   )...)
 
-  wsrelay_alarms = {
-    PostFailures   = { threshold = local.thresholds.post_failures, description = "Posts to @connections failed after retries (403, 5xx, 413, network)." }
-    AcksUnroutable = { threshold = local.thresholds.acks_unroutable, description = "Acks for guids with no stored publisher: results expired before the ack or acks for unknown guids." }
-    HandlerErrors  = { threshold = 0, description = "Handler invocations that failed (DynamoDB errors, throttling after retries)." }
-  }
+  wsrelay_alarms = merge(
+    {
+      PostFailures   = { threshold = local.thresholds.post_failures, description = "Posts to @connections failed after retries (403, 5xx, 413, network)." }
+      AcksUnroutable = { threshold = local.thresholds.acks_unroutable, description = "Acks for guids with no stored publisher: results expired before the ack or acks for unknown guids." }
+      HandlerErrors  = { threshold = 0, description = "Handler invocations that failed (DynamoDB errors, throttling after retries)." }
+    },
+    # Every connection is denied while the authorizer cannot read its secret.
+    local.token_authorization ? {
+      AuthorizerSecretUnavailable = { threshold = 0, description = "The $connect authorizer could not read its secret (no AWSCURRENT value, access denied, Secrets Manager unreachable): every new connection is denied." }
+    } : {},
+  )
 }
 
 resource "aws_cloudwatch_metric_alarm" "function" {

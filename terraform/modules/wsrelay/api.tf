@@ -26,7 +26,10 @@ resource "aws_apigatewayv2_route" "this" {
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key
   target    = "integrations/${aws_apigatewayv2_integration.this[each.value].id}"
-  #checkov:skip=CKV_AWS_309:WebSocket APIs accept an authorizer on $connect only; the routers and workers connect without credentials and the API is reached from the compile fleet's network.
+  # var.authorization on $connect (CUSTOM: the token authorizer; AWS_IAM: SigV4), NONE elsewhere.
+  authorization_type = local.route_authorization_types[each.key]
+  authorizer_id      = each.key == "$connect" && local.token_authorization ? aws_apigatewayv2_authorizer.token[0].id : null
+  #checkov:skip=CKV_AWS_309:WebSocket APIs authorize on $connect only ($disconnect and $default are NONE by design); $connect follows var.authorization, whose default "none" keeps the legacy relay's open access until the rollout (docs/security.md).
 }
 
 resource "aws_cloudwatch_log_group" "access" {
@@ -55,6 +58,11 @@ resource "aws_apigatewayv2_stage" "this" {
       integrationLatency = "$context.integrationLatency"
       error              = "$context.error.message"
       requestTime        = "$context.requestTimeEpoch"
+      # Authorization ($connect): never the query string (it carries ?token=), nor the path with
+      # it; only the outcome, the authorizer's principal and error (docs/security.md).
+      authorizeStatus = "$context.authorize.status"
+      authorizerError = "$context.authorizer.error"
+      principalId     = "$context.authorizer.principalId"
     })
   }
 

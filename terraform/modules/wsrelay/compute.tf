@@ -65,3 +65,30 @@ locals {
   table_name             = coalesce(var.table_name, "${var.name_prefix}-wsrelay-connections")
   capacity_provider_name = coalesce(var.capacity_provider_name, "${var.name_prefix}-wsrelay")
 }
+
+# $connect's authorization (var.authorization), and the token authorizer's function: always on
+# demand and outside any VPC. It runs once per connection (a few a minute, bursts when routers
+# reconnect), so warm LMI capacity would cost more than its cold starts; outside the capacity
+# provider's VPC it reaches Secrets Manager without a NAT or an endpoint. It is not a key of
+# var.functions: nothing about its compute is a choice.
+locals {
+  token_authorization        = var.authorization == "token"
+  connect_authorization_type = { none = "NONE", token = "CUSTOM", iam = "AWS_IAM" }[var.authorization]
+  # API Gateway authorizes a WebSocket connection on $connect only: the other routes take NONE.
+  route_authorization_types = {
+    "$connect"    = local.connect_authorization_type
+    "$disconnect" = "NONE"
+    "$default"    = "NONE"
+  }
+  authorizer = {
+    function_name  = "${var.name_prefix}-authorizer"
+    role_name      = "${var.name_prefix}-wsrelay-auth"
+    log_group_name = "/aws/lambda/${var.name_prefix}-authorizer"
+    secret_name    = "${var.name_prefix}-wsrelay-auth"
+    handler        = "wsrelay.auth.handler"
+    memory_mb      = 256
+    # One verification is well under a second; two Secrets Manager reads per cache refresh
+    # (src/wsrelay/auth/secrets.py: 2 s connect + 3 s read, 2 attempts) bound the worst case.
+    timeout_seconds = 15
+  }
+}

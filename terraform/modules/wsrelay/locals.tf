@@ -28,4 +28,9 @@ locals {
   }
 
   thresholds = var.alarm_thresholds
+
+  # The token authorizer's secret (authorization.tf); null unless var.authorization = "token".
+  auth_secret_arn = local.token_authorization ? aws_secretsmanager_secret.auth[0].arn : null
+  # What an IAM policy allows a router or worker to connect with (execute-api:Invoke).
+  connect_route_arn = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage_name}/$connect"
 }

@@ -27,6 +27,26 @@ output "stage_name" {
   value       = aws_apigatewayv2_stage.this.name
 }
 
+output "connect_route_arn" {
+  description = "The $connect route's ARN: the resource of execute-api:Invoke in the IAM policy of a router or worker when authorization = \"iam\"."
+  value       = local.connect_route_arn
+}
+
+output "auth_secret_arn" {
+  description = "The token authorizer's Secrets Manager secret (null unless authorization = \"token\"): put its value with aws secretsmanager put-secret-value, sign tokens with it (wsrelay token)."
+  value       = local.auth_secret_arn
+}
+
+output "authorizer_id" {
+  description = "Id of the $connect REQUEST authorizer (null unless authorization = \"token\")."
+  value       = local.token_authorization ? aws_apigatewayv2_authorizer.token[0].id : null
+}
+
+output "authorizer_function_name" {
+  description = "The token authorizer's function, on demand (null unless authorization = \"token\")."
+  value       = local.token_authorization ? aws_lambda_function.authorizer[0].function_name : null
+}
+
 output "stage_arn" {
   description = "ARN of the stage."
   value       = aws_apigatewayv2_stage.this.arn

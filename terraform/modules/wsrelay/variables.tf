@@ -406,3 +406,55 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+# -- authorization -----------------------------------------------------------------------------
+# The authorizer function's environment (authorization.tf) is validated with the bounds
+# src/wsrelay/auth/settings.py enforces (tests/test_terraform_auth.py applies each on both sides).
+
+variable "authorization" {
+  description = "Who may open a connection ($connect): \"none\" (anyone who reaches the API), \"token\" (wsrelay's REQUEST authorizer verifies a JWT given as ?token=; its HS256 secret lives in Secrets Manager, output auth_secret_arn) or \"iam\" (the upgrade request is SigV4-signed; the caller's IAM policy must allow execute-api:Invoke on output connect_route_arn; roles are not enforced). See docs/security.md for the rollout."
+  type        = string
+  default     = "none"
+  nullable    = false
+
+  validation {
+    condition     = contains(["none", "token", "iam"], var.authorization)
+    error_message = "authorization must be \"none\", \"token\" or \"iam\"."
+  }
+}
+
+variable "auth_mode" {
+  description = "WSRELAY_AUTH_MODE of the token authorizer: \"enforce\" (a refused token gets 403, role violations are refused) or \"permissive\" (every connection with ?token= is allowed, what enforce would refuse is logged and counted): the rollout's middle step."
+  type        = string
+  default     = "enforce"
+  nullable    = false
+
+  validation {
+    condition     = contains(["enforce", "permissive"], var.auth_mode)
+    error_message = "auth_mode must be enforce or permissive (WSRELAY_AUTH_MODE, src/wsrelay/auth/settings.py)."
+  }
+}
+
+variable "auth_leeway_seconds" {
+  description = "WSRELAY_AUTH_LEEWAY_SECONDS: clock skew the token authorizer allows on a token's exp and nbf, 0..300."
+  type        = number
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = floor(var.auth_leeway_seconds) == var.auth_leeway_seconds && var.auth_leeway_seconds >= 0 && var.auth_leeway_seconds <= 300
+    error_message = "auth_leeway_seconds must be a whole number 0..300 (WSRELAY_AUTH_LEEWAY_SECONDS, src/wsrelay/auth/settings.py)."
+  }
+}
+
+variable "auth_secret_cache_seconds" {
+  description = "WSRELAY_AUTH_SECRET_TTL_SECONDS: how long each authorizer process reuses what it read of the secret (AWSCURRENT and AWSPREVIOUS), 1..900. A rotation's new secret is accepted, and a removed AWSPREVIOUS refused, at most this long after the change."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = floor(var.auth_secret_cache_seconds) == var.auth_secret_cache_seconds && var.auth_secret_cache_seconds >= 1 && var.auth_secret_cache_seconds <= 900
+    error_message = "auth_secret_cache_seconds must be a whole number 1..900 (WSRELAY_AUTH_SECRET_TTL_SECONDS, src/wsrelay/auth/settings.py)."
+  }
+}
