@@ -30,6 +30,7 @@ from gateway_support import Served, start
 from wsrelay.functions import RelayFunctions
 from wsrelay.local.runtimes.inprocess.store import OwnedSqliteStore
 from wsrelay.stores.dynamodb import DynamoDBStore, create_table
+from wsrelay.stores.memory import MemoryStore
 from wsrelay.stores.sqlite_shared import SharedSqliteStore
 from wsrelay.testing import moto_serial
 from wsrelay.testing.recording_api import RecordingManagementApi
@@ -190,9 +191,14 @@ def served(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             raise
 
 
-@pytest.fixture(params=["sqlite", "sqlite-owned", pytest.param("dynamodb", marks=pytest.mark.processes)])
+@pytest.fixture(
+    params=["sqlite", "sqlite-owned", "memory", pytest.param("dynamodb", marks=pytest.mark.processes)]
+)
 def make_store(request, tmp_path):
-    """A factory: make_store(ttl) -> a Store on one shared backing table/file."""
+    """A factory: make_store(ttl) -> a Store on one shared backing table/file (memory: a fresh
+    `MemoryStore`, the one `wsrelay simulate` runs the relay over)."""
+    if request.param == "memory":
+        return lambda ttl=600: MemoryStore(ttl)
     if request.param == "sqlite":
         path = tmp_path / "relay.db"
         return lambda ttl=600: SharedSqliteStore(path, ttl)

@@ -1,7 +1,8 @@
-"""`wsrelay simulate`: every job accounted for in every run, Little's law in a steady state, the
-same result for a seed in fresh processes, each relay semantics and compute mode on its own,
-bad input refused with one line and exit 2, the JSON shape and the plot (the command-line
-convention: tests/test_simulate_cli.py)."""
+"""`wsrelay simulate`: every job accounted for in every run of every scenario, Little's law in the
+steady state of every scenario, byte-identical JSON for a seed in fresh processes, the product's
+own relay in the runs, the legacy relay's rules and each compute mode on its own (the new
+scenarios' mechanisms: tests/test_simulate_scenarios.py; the report: tests/test_simulate_report.py;
+the command-line convention: tests/test_simulate_cli.py)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,34 @@ import pytest
 import simpy
 
 from wsrelay.cli.main import main
+from wsrelay.relay import Relay
+from wsrelay.stores.memory import MemoryStore
 from wsrelay.tools.prices import load as load_prices
 from wsrelay.tools.simulate import compute as compute_modes
 from wsrelay.tools.simulate import model
-from wsrelay.tools.simulate.parameters import SimConfig
-from wsrelay.tools.simulate.semantics import LegacySemantics, WsrelaySemantics
+from wsrelay.tools.simulate.legacy import LegacySemantics
+from wsrelay.tools.simulate.parameters import NAMES, SimConfig
+from wsrelay.tools.simulate.relay_service import ProductRelay
+from wsrelay.tools.simulate.runs import PAIRS
 from wsrelay.tools.simulate.streams import LogNormal, stream
 from wsrelay.tools.simulate.timers import TimerQueue
 
 CPU = {op: 0.0015 for op in ("subscribe", "publish", "ack", "unsubscribe", "onconnect", "ondisconnect")}
 PRICES = load_prices("us-east-1")
-PAIRS = {(c, r) for c in ("ondemand", "provisioned", "managed") for r in ("legacy", "wsrelay")}
-SHORT = {
+EVENT = ["--duration-s", "240", "--event-at-s", "60"]
+SHORT = {  # each scenario shortened, its event at minute 1
     "steady": ["--duration-s", "240"],
-    "spike": ["--duration-s", "240", "--event-at-s", "60", "--spike-s", "30", "--peak-jobs-per-s", "30"],
-    "outage": ["--duration-s", "240", "--event-at-s", "60"],
-    "az-loss": ["--duration-s", "240", "--event-at-s", "60", "--lmi-scale-delay-s", "60"],
+    "spike": [*EVENT, "--spike-s", "30", "--spike-factor", "3"],
+    "outage": EVENT,
+    "az-loss": [*EVENT, "--lmi-scale-delay-s", "60"],
+    "throttle": [*EVENT, "--throttle-s", "120"],
+    "reconnect": EVENT,
+    "cold": [*EVENT, "--reclaim-every-s", "30"],
 }
+
+
+def test_every_scenario_has_a_short_form():
+    assert set(SHORT) == set(NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -48,186 +60,244 @@ def runs(tmp_path_factory) -> dict[str, dict]:
 @pytest.mark.slow
 def test_every_job_is_accounted_for_in_every_run(runs, scenario):
     doc = runs[scenario]
-    assert {(r["compute"], r["relay"]) for r in doc["runs"]} == PAIRS
+    assert [(r["compute"], r["relay"], r["publisher_ack"]) for r in doc["runs"]] == list(PAIRS)
     for run in doc["runs"]:
         assert run["jobs"] > 0
         assert run["delivered"] + run["timed_out"] + run["lost"] + run["in_flight"] == run["jobs"], run
-        assert run["p99_latency_s"] >= 0 and run["relay_cost_usd"] > 0
+        assert run["relay_cost_usd"] > 0
 
 
 @pytest.mark.slow
 def test_scenarios_do_what_they_say(runs):
-    outage = {(r["compute"], r["relay"]): r for r in runs["outage"]["runs"]}
-    assert all(r["relay_failures"] > 0 for r in outage.values())
-    steady = {(r["compute"], r["relay"]): r for r in runs["steady"]["runs"]}
+    def by_pair(name):
+        return {(r["compute"], r["relay"], r["publisher_ack"]): r for r in runs[name]["runs"]}
+
+    steady, outage, spike = by_pair("steady"), by_pair("outage"), by_pair("spike")
     assert all(r["relay_failures"] == 0 for r in steady.values())
-    assert all(r["delivered"] < steady[k]["delivered"] for k, r in outage.items())
-    spike = runs["spike"]["runs"]
-    assert all(r["jobs"] > 1.5 * steady[(r["compute"], r["relay"])]["jobs"] for r in spike)
-    # on demand pays cold starts, LMI never does
-    assert all((r["cold_starts"] > 0) == (r["compute"] != "managed") for r in spike)
+    assert all(r["relay_failures"] > 0 for r in outage.values())
+    assert all(r["delivered"] <= steady[k]["delivered"] for k, r in outage.items())
+    assert all(r["jobs"] > 1.5 * steady[k]["jobs"] for k, r in spike.items())
+    reconnect = by_pair("reconnect")
+    assert all(r["router_reconnects"] >= 8 for r in reconnect.values())  # every router, at the outage
+    throttle = by_pair("throttle")
+    assert all(r["relay_throttles"] > 0 for k, r in throttle.items() if k[0] == "ondemand")
+    cold = by_pair("cold")
+    assert all(r["cold_starts"] > steady[k]["cold_starts"] for k, r in cold.items() if k[0] == "ondemand")
+    assert all(r["cold_starts"] == 0 for k, r in cold.items() if k[0] == "managed")  # LMI never starts cold
 
 
+@pytest.mark.parametrize("scenario", list(SHORT))
 @pytest.mark.slow
-def test_littles_law_holds_in_the_steady_state():
-    result = model.run(SimConfig(duration_s=900), "steady", "managed", "wsrelay", 3, CPU, PRICES)
+def test_littles_law_holds_in_the_steady_state(scenario):
+    """Before the event (steady: the whole run), jobs in the system sampled every second equal
+    the arrival rate x their mean time in the system."""
+    config = SimConfig(duration_s=900, event_at_s=600, mean_jobs_per_s=5)
+    result = model.run(config, scenario, "provisioned", "wsrelay", "router", 3, CPU, PRICES)
     measured, expected = result.little
     assert expected > 10
     assert measured == pytest.approx(expected, rel=0.05)
 
 
-def run_in_fresh_process(tmp_path, name: str, seed: int, hash_seed: str) -> str:
+SCRIPT = """
+import sys
+from wsrelay.cli.main import main
+out = sys.argv[1]
+for scenario, flags in {short!r}.items():
+    json_path = f"{{out}}/{{scenario}}.json"
+    assert main(["simulate", "--scenario", scenario, "--seed", sys.argv[2], "--json", json_path, *flags]) == 0
+"""
+
+
+def run_in_fresh_process(tmp_path, name: str, seed: int, hash_seed: str) -> dict[str, str]:
+    """Every scenario, shortened, in one fresh process: {scenario: the JSON text}."""
     out = tmp_path / name
-    flags = ["--duration-s", "200", "--event-at-s", "50", "--seed", str(seed), "--json", str(out)]
+    out.mkdir()
     subprocess.run(
-        [sys.executable, "-m", "wsrelay.cli", "simulate", "--scenario", "outage", *flags],
+        [sys.executable, "-c", SCRIPT.format(short=SHORT), str(out), str(seed)],
         check=True,
         capture_output=True,
         env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        timeout=300,
     )
-    return out.read_text()
+    return {scenario: (out / f"{scenario}.json").read_text() for scenario in SHORT}
 
 
 @pytest.mark.processes
 @pytest.mark.slow
-def test_a_seed_gives_the_same_runs_in_fresh_processes(tmp_path):
-    first = run_in_fresh_process(tmp_path, "a.json", 7, "1")
-    again = run_in_fresh_process(tmp_path, "b.json", 7, "4242")
-    assert first == again
-    other = run_in_fresh_process(tmp_path, "c.json", 8, "1")
-    assert json.loads(other)["runs"] != json.loads(first)["runs"]
+def test_a_seed_gives_byte_identical_json_in_fresh_processes(tmp_path):
+    first = run_in_fresh_process(tmp_path, "a", 7, "1")
+    again = run_in_fresh_process(tmp_path, "b", 7, "4242")
+    for scenario in SHORT:
+        assert first[scenario] == again[scenario], scenario
+    other = run_in_fresh_process(tmp_path, "c", 8, "1")
+    assert json.loads(other["steady"])["runs"] != json.loads(first["steady"])["runs"]
 
 
-# -- relay semantics, each on its own ---------------------------------------------------------
+# -- the relays ----------------------------------------------------------------------------------
+
+
+def test_the_wsrelay_runs_drive_the_products_relay_over_the_memory_store():
+    env = simpy.Environment()
+    functions = compute_modes.make("managed", env, SimConfig(), CPU, 1)
+    from wsrelay.tools.simulate.switchboard import Switchboard
+
+    front = ProductRelay(env, functions, Switchboard(env, 0.015), "stored", 600)
+    assert type(front.relay) is Relay and type(front.store) is MemoryStore
+    assert front.relay.publisher_ack == "stored"
+    with pytest.raises(ValueError):
+        ProductRelay(env, functions, Switchboard(env, 0.015), "sometimes", 600)
+
+
+def test_the_copy_of_wsrelays_rules_is_gone():
+    import importlib.util
+
+    assert importlib.util.find_spec("wsrelay.tools.simulate.semantics") is None
 
 
 def test_legacy_loses_a_result_published_before_the_subscription_is_visible():
     legacy = LegacySemantics()
-    legacy.subscribe("g", "router", effective_at=1.0, lag=2.0)  # visible in the index at 3.0
-    lost = legacy.publish("g", "worker", now=2.0)
-    assert lost.no_listeners and lost.deliver == []
-    assert legacy.publish("g", "worker", now=3.5).deliver == ["router"]  # a resend after the lag
+    legacy.subscribe("g", "router", now=1.0, lag=2.0)  # visible in the index at 3.0
+    assert legacy.publish("g", "worker", now=2.0) == []  # "No listeners": the result is gone
+    assert legacy.publish("g", "worker", now=3.5) == ["router"]  # a resend after the lag
 
 
-def test_wsrelay_delivers_a_result_published_before_the_subscription():
-    ws = WsrelaySemantics()
-    stored = ws.publish("g", "worker", now=2.0)
-    assert stored.deliver == [] and not stored.no_listeners
-    assert ws.subscribe("g", "router", effective_at=3.0) is True  # the stored result is posted
-    # a subscribe still running when the result arrives gets it when it completes
-    ws.subscribe("h", "router", effective_at=5.0)
-    later = ws.publish("h", "worker", now=4.0)
-    assert later.deliver == [] and later.deliver_later == [("router", 5.0)]
-    assert ws.holds_for("h", "router")
-
-
-def test_acks_reach_every_publisher_with_wsrelay_and_only_the_last_with_legacy():
-    ws, legacy = WsrelaySemantics(), LegacySemantics()
-    for s in (ws, legacy):
-        s.subscribe("g", "router", 0.0)
-        s.publish("g", "worker-1", 1.0)
-        s.publish("g", "worker-2", 2.0)  # a duplicate compile (visibility timeout)
-    assert ws.ack("g", "router", 3.0) == ["worker-1", "worker-2"]
-    assert legacy.ack("g", "router", 3.0) == ["worker-2"]
-    # after the ack, a resend is acked at once and relayed to nobody
-    resend = ws.publish("g", "worker-1", 4.0)
-    assert resend.ack_publisher and resend.deliver == []
-    assert not ws.holds_for("g", "router")
-
-
-def test_legacy_drops_an_ack_whose_sender_record_is_not_readable_yet():
+def test_legacy_acks_only_the_last_sender_and_drops_an_ack_it_cannot_read_yet():
     legacy = LegacySemantics()
     legacy.subscribe("g", "router", 0.0)
-    legacy.publish("g", "worker", now=1.0, lag=0.5)
-    assert legacy.ack("g", "router", now=1.2) == []
-    assert legacy.ack("g", "router", now=1.6) == ["worker"]
-    assert legacy.ack("unknown", "router", now=9.0) == []
+    legacy.publish("g", "worker-1", 1.0)
+    legacy.publish("g", "worker-2", 2.0, read_lag=0.5)  # a duplicate compile
+    assert legacy.ack("g", now=2.2) is None  # the sender record is not readable yet: dropped
+    assert legacy.ack("g", now=2.6) == "worker-2"  # never worker-1
+    assert legacy.ack("unknown", now=9.0) is None
 
 
-def test_legacy_unsubscribe_stays_visible_for_the_lag_and_410_changes_nothing():
+def test_legacy_unsubscribe_stays_visible_for_the_lag():
     legacy = LegacySemantics()
     legacy.subscribe("g", "router", 0.0)
     legacy.unsubscribe("g", "router", now=1.0, lag=0.5)
     assert legacy.visible_subscribers("g", 1.2) == ["router"]
     assert legacy.visible_subscribers("g", 1.6) == []
-    ws = WsrelaySemantics()
-    ws.subscribe("g", "router", 0.0)
-    ws.gone("g", "router")
-    assert ws.publish("g", "worker", 1.0).deliver == []
 
 
 def test_whole_model_legacy_loses_what_wsrelay_delivers_when_the_index_lags():
-    # results published within seconds of the subscribe while the index lags ~10 s
+    # results published within a second of the subscribe while the index lags ~20 s
     config = SimConfig(
         duration_s=200,
         mean_jobs_per_s=2,
-        peak_jobs_per_s=2,
         compile_median_s=0.2,
         compile_p99_s=0.5,
         legacy_lag_median_s=20.0,
         legacy_lag_p99_s=40.0,
     )
-    legacy = model.run(config, "steady", "provisioned", "legacy", 5, CPU, PRICES).summary
-    ws = model.run(config, "steady", "provisioned", "wsrelay", 5, CPU, PRICES).summary
-    assert legacy["lost"] > legacy["jobs"] / 2 and legacy["no_listeners"] > 0
-    assert ws["lost"] == 0 and ws["delivered"] >= ws["jobs"] - ws["in_flight"]
+    legacy = model.run(config, "steady", "provisioned", "legacy", "router", 5, CPU, PRICES).summary
+    assert legacy["lost"] > legacy["jobs"] / 2 and legacy["relay_counts"]["NoListeners"] > 0
+    for ack in ("router", "stored"):
+        ws = model.run(config, "steady", "provisioned", "wsrelay", ack, 5, CPU, PRICES).summary
+        assert ws["lost"] == 0 and ws["delivered"] >= ws["jobs"] - ws["in_flight"]
 
 
-# -- compute modes, each on its own -----------------------------------------------------------
+def test_stored_ack_frees_workers_the_router_ack_keeps_waiting():
+    """The product's two ack modes in the model: with the ack on store, a worker never waits for
+    a router that subscribed after the job was compiled (the spike's stale jobs)."""
+    config = SimConfig(duration_s=300, subscribe_delay_s=0.0, compile_median_s=0.2, compile_p99_s=0.5)
+    stale = {"router_timeout_s": 0.1}  # every router gives up before the result exists
+    import dataclasses
+
+    config = dataclasses.replace(config, **stale)
+    router = model.run(config, "steady", "managed", "wsrelay", "router", 2, CPU, PRICES).summary
+    stored = model.run(config, "steady", "managed", "wsrelay", "stored", 2, CPU, PRICES).summary
+    assert router["worker_give_ups"] > 100 and stored["worker_give_ups"] == 0
+    assert stored["relay_counts"]["AcksOnStore"] > 100
 
 
-def compute(mode: str, **overrides) -> compute_modes.Compute:
-    return compute_modes.make(mode, simpy.Environment(), SimConfig(**overrides), CPU)
+# -- compute modes, each on its own ----------------------------------------------------------------
 
 
-def test_ondemand_cold_starts_then_reuses_then_throttles_at_its_limit():
-    c = compute("ondemand", ondemand_concurrency=2, cold_start_s=0.4, io_wait_ms=10)
-    first = c.admit("publish", 0.0)
-    assert first is not None and first > 0.4 and c.usage.cold_starts == 1
-    assert c.admit("publish", 0.0) is not None and c.usage.cold_starts == 2
-    assert c.admit("publish", 0.0) is None and c.usage.throttles == 1  # both environments busy
-    assert c.admit("publish", 1.0) == pytest.approx(1.0 + 0.01 + 0.0015 / (512 / 1769))  # warm
-    assert c.usage.cold_starts == 2
+def functions(mode: str, **overrides) -> compute_modes.Functions:
+    return compute_modes.make(mode, simpy.Environment(), SimConfig(**overrides), CPU, 1)
 
 
-def test_provisioned_is_warm_up_to_its_count_then_overflows_cold():
-    c = compute("provisioned", provisioned=2, cold_start_s=0.4)
-    assert [c.admit("ack", 0.0) for _ in range(2)] == [pytest.approx(0.0252, abs=1e-3)] * 2
-    assert c.usage.cold_starts == 0
-    assert c.admit("ack", 0.0) > 0.4 and c.usage.cold_starts == 1
+def test_ondemand_cold_starts_then_reuses_then_throttles_at_the_accounts_limit():
+    f = functions("ondemand", account_concurrency=2, io_wait_ms=10)
+    send = f.sendmessage
+    first = send.admit("publish", 0.0)
+    assert first is not None and first > 0.01 and send.usage.cold_starts == 1
+    assert send.admit("publish", 0.0) is not None and send.usage.cold_starts == 2
+    assert send.admit("publish", 0.0) is None and send.usage.throttles == 1  # the account is full
+    assert f.onconnect.admit("onconnect", 0.0) is None  # shared by every function of the account
+    later = 100.0  # both cold starts have ended
+    assert send.admit("publish", later) == pytest.approx(later + 0.01 + 0.0015 / (512 / 1769))  # warm
+    assert send.usage.cold_starts == 2
+
+
+def test_the_squeeze_leaves_the_relay_its_share_of_the_account():
+    f = functions("ondemand", account_concurrency=1000, ondemand_share=0.002)
+    f.account.squeeze(10.0, 20.0)
+    send = f.sendmessage
+    assert [send.admit("ack", 10.0) is not None for _ in range(3)] == [True, True, False]
+    assert all(send.admit("ack", 20.0) is not None for _ in range(50))  # after the squeeze
+
+
+def test_provisioned_is_warm_up_to_its_count_then_overflows_on_demand():
+    f = functions("provisioned", provisioned=2)
+    send = f.sendmessage
+    assert [send.admit("ack", 0.0) for _ in range(2)] == [pytest.approx(0.0252, abs=1e-3)] * 2
+    assert send.usage.cold_starts == 0
+    assert send.admit("ack", 0.0) > 0.03 and send.usage.cold_starts == 1
+
+
+def test_cold_starts_follow_their_lognormal_and_reclaim_makes_them_cold_again():
+    env = simpy.Environment()
+    config = SimConfig(cold_start_median_s=0.4, cold_start_p99_s=4.0, account_concurrency=10_000)
+    f = compute_modes.make("ondemand", env, config, CPU, 1)
+    send = f.sendmessage
+    warm = 0.02 + 0.0015 / (512 / 1769)
+    durations = [send.admit("subscribe", 0.0) for _ in range(2000)]
+    cold = sorted(d - warm for d in durations if d is not None)
+    assert len(cold) == 2000 and cold[1000] == pytest.approx(0.4, rel=0.15)
+    assert sum(c > 3.0 for c in cold) > 10  # the tail passes the worker's 3 s ack timeout
+    before = send.usage.cold_starts
+    assert send.admit("subscribe", 100.0) is not None and send.usage.cold_starts == before  # warm
+    env.run(until=101.0)
+    f.account.reclaim()
+    send.admit("subscribe", 101.0)
+    assert send.usage.cold_starts == before + 1
 
 
 def test_managed_has_no_cold_starts_and_throttles_above_its_processes():
-    c = compute("managed", lmi_min_environments=3, lmi_concurrency=2)
-    ends = [c.admit("subscribe", 0.0) for _ in range(7)]
+    f = functions("managed", lmi_min_environments=3, lmi_concurrency=2)
+    ends = [f.sendmessage.admit("subscribe", 0.0) for _ in range(7)]
     assert all(e is not None and e < 0.1 for e in ends[:6]) and ends[6] is None
-    assert c.usage.cold_starts == 0 and c.usage.throttles == 1
+    assert f.sendmessage.usage.cold_starts == 0 and f.sendmessage.usage.throttles == 1
+    assert f.onconnect.admit("onconnect", 0.0) is not None  # its own environments
 
 
 def test_managed_scales_out_at_most_doubling_within_five_minutes():
     env = simpy.Environment()
-    c = compute_modes.make("managed", env, SimConfig(lmi_scale_delay_s=10, lmi_max_environments=100), CPU)
-    c.start()
+    config = SimConfig(lmi_scale_delay_s=10, lmi_max_environments=100)
+    f = compute_modes.make("managed", env, config, CPU, 1)
+    f.start()
+    send = f.sendmessage
 
     def flood():
         while True:
             for _ in range(300):
-                c.admit("publish", env.now)
+                send.admit("publish", env.now)
             yield env.timeout(1)
 
     env.process(flood())
     env.run(until=299)
-    assert c.environments <= 6  # 3 at the start: never more than doubled within 5 minutes
+    assert send.environments <= 6  # 3 at the start: never more than doubled within 5 minutes
     env.run(until=1000)
-    assert c.environments > 6 and c.usage.throttles > 0
+    assert send.environments > 6 and send.usage.throttles > 0
 
 
-def test_outage_fails_every_invocation_in_its_window():
-    c = compute("managed")
-    c.fail_between(10.0, 20.0)
-    assert c.admit("publish", 9.9) is not None
-    assert c.admit("publish", 10.0) is None and c.admit("publish", 19.9) is None
-    assert c.admit("publish", 20.0) is not None and c.usage.failures == 2
+def test_an_outage_fails_every_invocation_of_every_function_in_its_window():
+    f = functions("managed")
+    f.fail_between(10.0, 20.0)
+    assert f.sendmessage.admit("publish", 9.9) is not None
+    assert f.sendmessage.admit("publish", 10.0) is None and f.onconnect.admit("onconnect", 19.9) is None
+    assert f.sendmessage.admit("publish", 20.0) is not None and f.usage.failures == 2
 
 
 def test_relay_cost_bills_what_each_mode_bills():
@@ -235,36 +305,26 @@ def test_relay_cost_bills_what_each_mode_bills():
 
     config = SimConfig()
     hour = 3600.0
-    managed = compute("managed")
+    managed = functions("managed")
     managed.finish(0.0)
-    managed.usage.environment_seconds = 3 * hour  # 3 environments all hour
-    # 3 + 2 x 3 environments of 1 vCPU on 2-vCPU c8g.large: 5 instances, the 15% fee, 3 NAT gateways
-    expected = 5 * 0.07975 * 1.15 + 3 * 0.045
+    managed.sendmessage.usage.environment_seconds = 3 * hour  # 3 environments all hour
+    managed.onconnect.usage.environment_seconds = 3 * hour
+    # 3 + 3 + 3 (ondisconnect) environments of 1 vCPU on 2-vCPU c8g.large: 5 instances, the 15%
+    # fee, and a public IPv4 address each
+    expected = 5 * 0.07975 * 1.15 + 5 * 0.005
     assert relay_cost(config, managed, PRICES, hour) == pytest.approx(expected, rel=1e-6)
-    provisioned = compute("provisioned")
+    nat = SimConfig(egress="nat")
+    assert relay_cost(nat, managed, PRICES, hour) == pytest.approx(5 * 0.07975 * 1.15 + 3 * 0.045, rel=1e-6)
+    provisioned = functions("provisioned")
     kept = (5 * 0.5 + 2 * 0.125) * hour * 0.0000033334
     assert relay_cost(config, provisioned, PRICES, hour) == pytest.approx(kept, rel=1e-6)
-    ondemand = compute("ondemand")
-    ondemand.admit("publish", 0.0)
-    assert relay_cost(config, ondemand, PRICES, hour) == pytest.approx(
-        0.2e-6 + ondemand.usage.ondemand_gb_s * 0.0000133334, rel=1e-6
-    )
+    ondemand = functions("ondemand")
+    ondemand.sendmessage.admit("publish", 0.0)
+    gb_s = ondemand.sendmessage.usage.ondemand_gb_s
+    assert relay_cost(config, ondemand, PRICES, hour) == pytest.approx(0.2e-6 + gb_s * 0.0000133334, rel=1e-6)
 
 
-def test_relay_cost_counts_instances_by_memory_when_memory_binds():
-    from wsrelay.tools.simulate.billing import relay_cost
-
-    # 4096 MB at 4 GiB per vCPU: 1 vCPU and 4 GiB per environment, so a c8g.large (2 vCPU, 4 GiB)
-    # holds one; 3 + 2 x 3 environments need 9 instances, not the 5 their vCPUs alone would
-    config = SimConfig(managed_memory_mb=4096, memory_gib_per_vcpu=4)
-    managed = compute_modes.make("managed", simpy.Environment(), config, CPU)
-    managed.finish(0.0)
-    managed.usage.environment_seconds = 3 * 3600.0
-    expected = 9 * 0.07975 * 1.15 + 3 * 0.045
-    assert relay_cost(config, managed, PRICES, 3600.0) == pytest.approx(expected, rel=1e-6)
-
-
-# -- building blocks --------------------------------------------------------------------------
+# -- building blocks -------------------------------------------------------------------------------
 
 
 def test_timer_queue_fires_only_what_is_not_done_and_refuses_decreasing_deadlines():
@@ -295,111 +355,18 @@ def test_streams_are_named_and_lognormal_matches_its_median_and_p99():
     assert draws[19_800] == pytest.approx(15.0, rel=0.15)
 
 
-# -- the command ------------------------------------------------------------------------------
+def test_the_queue_drops_a_job_sent_again_within_its_dedup_interval():
+    from wsrelay.tools.simulate.jobs import Job
+    from wsrelay.tools.simulate.queue import JobQueue
 
-
-@pytest.mark.slow
-def test_the_plot_is_one_png_with_a_panel_per_quantity(capsys, tmp_path):
-    path = tmp_path / "az-loss.png"
-    assert main(["simulate", "--scenario", "az-loss", "--plot", str(path), *SHORT["az-loss"]]) == 0
-    captured = capsys.readouterr()
-    assert list(tmp_path.iterdir()) == [path] and path.read_bytes()[:4] == b"\x89PNG"
-    assert f"wsrelay simulate: wrote {path}" in captured.err
-    assert "managed" in captured.out and "wsrelay" in captured.out
-    from PIL import Image
-
-    with Image.open(path) as image:  # four panels stacked: taller than wide
-        width, height = image.size
-    assert height > width
-
-
-def test_the_plot_figure_has_the_four_panels_and_every_pair():
-    from wsrelay.tools.simulate import plot
-    from wsrelay.tools.simulate.metrics import Series
-
-    series = Series(
-        t=[10.0, 20.0], queue_depth=[1, 2], workers=[3, 4], throttles=[0, 1], latency_p99_s=[0.1, 0.2]
-    )
-    runs = [(c, r, series) for c, r in sorted(PAIRS)]
-    fig = plot.figure("spike", runs)
-    try:
-        titles = [ax.get_title() for ax in fig.axes]
-        assert titles == [title for _, title, _ in plot.PANELS]
-        assert all(len(ax.get_lines()) == len(PAIRS) for ax in fig.axes)
-        assert fig.axes[-1].get_xlabel() == "minutes"
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-
-
-def error_line(capsys, *flags: str) -> str:
-    try:
-        code = main(["simulate", *flags])
-    except SystemExit as exit_:
-        code = exit_.code
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("wsrelay simulate: error: "), err
-    return lines[0]
-
-
-@pytest.mark.parametrize(
-    ("flags", "says"),
-    [
-        (["--scenario", "flood"], "--scenario"),
-        ([], "the following arguments are required: --scenario"),
-        (["--scenario", "steady", "--seed", "abc"], "--seed"),
-        (["--scenario", "steady", "--duration-s", "-5"], "--duration-s must be a finite number"),
-        (["--scenario", "steady", "--duration-s", "20"], "--duration-s 20 must be at least 10 samples"),
-        (["--scenario", "steady", "--workers-min", "0"], "--workers-min must be at least 1"),
-        (["--scenario", "steady", "--workers-max", "5"], "--workers-max 5 must be at least --workers-min 20"),
-        (["--scenario", "steady", "--compile-p99-s", "1"], "--compile-p99-s 1 must be at least"),
-        (["--scenario", "steady", "--memory-gib-per-vcpu", "3"], "--memory-gib-per-vcpu must be 2, 4 or 8"),
-        (
-            ["--scenario", "steady", "--managed-memory-mb", "1024"],
-            "--managed-memory-mb must be at least 2048",
-        ),
-        (["--scenario", "steady", "--managed-memory-mb", "3072"], "a multiple of 2048"),
-        (["--scenario", "steady", "--region", "eu-west-1"], "--region eu-west-1: no prices"),
-        (["--scenario", "steady", "--region", "moon"], "--region must be an AWS region name"),
-        (["--scenario", "steady", "--instance-type", "c9x.large"], "no price for c9x.large"),
-        (["--scenario", "steady", "--lmi-target-utilization", "2"], "--lmi-target-utilization must be"),
-        (["--scenario", "steady", "--lmi-concurrency", "0"], "--lmi-concurrency must be 1..1600"),
-        (["--scenario", "steady", "--cpu-factor", "0"], "--cpu-factor must be a positive"),
-    ],
-)
-def test_bad_input_exits_2_with_one_line(capsys, flags, says):
-    assert says in error_line(capsys, *flags)
-
-
-def test_bad_files_exit_2_with_one_line(capsys, tmp_path):
-    bad = tmp_path / "bad.toml"
-    bad.write_text("workers_min = [")
-    assert "not valid TOML" in error_line(capsys, "--scenario", "steady", "--config", str(bad))
-    unknown = tmp_path / "unknown.toml"
-    unknown.write_text("workers = 3\n")
-    assert "unknown key 'workers'" in error_line(capsys, "--scenario", "steady", "--config", str(unknown))
-    typed = tmp_path / "typed.toml"
-    typed.write_text("routers = 2.5\n")
-    assert "routers: expected an integer" in error_line(
-        capsys, "--scenario", "steady", "--config", str(typed)
-    )
-    measured = tmp_path / "measured.json"
-    measured.write_text('{"per_job_mean": {}}')
-    assert "per-operation" in error_line(capsys, "--scenario", "steady", "--measured", str(measured))
-    missing = str(tmp_path / "none.json")
-    assert "--measured" in (line := error_line(capsys, "--scenario", "steady", "--measured", missing))
-    assert "no such file" in line
-    assert "is a folder" in error_line(capsys, "--scenario", "steady", "--json", str(tmp_path))
-    assert "expected a FILE.png" in error_line(capsys, "--scenario", "steady", "--plot", str(bad))
-
-
-def test_toml_config_is_applied(capsys, tmp_path):
-    config = tmp_path / "sim.toml"
-    config.write_text("duration_s = 120\nmean_jobs_per_s = 1\nrouters = 2\n")
-    out = tmp_path / "out.json"
-    assert main(["simulate", "--scenario", "steady", "--config", str(config), "--json", str(out)]) == 0
-    capsys.readouterr()
-    doc = json.loads(out.read_text())
-    assert doc["duration_s"] == 120 and all(r["jobs"] < 300 for r in doc["runs"])
+    env = simpy.Environment()
+    queue = JobQueue(env, SimConfig(queue_dedup_s=300, queue_retention_s=1000), lambda: None)
+    job = Job(1, 0, 0.0, 60.0)
+    queue.put(job)
+    queue.put(job)
+    assert queue.depth() == 1 and queue.deduplicated == 1
+    env.run(until=301)
+    queue.put(job)  # outside the interval: a new message
+    assert queue.depth() == 2
+    env.run(until=1002)
+    assert queue.depth() == 1 and queue.expired == 1  # the first one is past the retention period

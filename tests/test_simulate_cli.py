@@ -20,7 +20,7 @@ from wsrelay.cli.main import main
 from wsrelay.tools.simulate.command import COMMAND
 from wsrelay.tools.simulate.parameters import SimConfig
 
-SHORT = ["--scenario", "steady", "--duration-s", "120", "--mean-jobs-per-s", "2", "--peak-jobs-per-s", "2"]
+SHORT = ["--scenario", "steady", "--duration-s", "120", "--mean-jobs-per-s", "2", "--peak-factor", "1"]
 LOCAL_ONLY = """
 import sys
 class Blocker:
@@ -74,8 +74,8 @@ def test_json_to_stdout_is_alone_there_and_progress_and_table_go_to_stderr():
     result = wsrelay("simulate", *SHORT, "--json", "-")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)  # nothing but the JSON
-    assert len(doc["runs"]) == 6 and doc["config"]["duration_s"] == 120
-    assert "run 1/6: ondemand / legacy" in result.stderr and "120 simulated" not in result.stdout
+    assert len(doc["runs"]) == 9 and doc["assumptions"]["duration_s"] == 120
+    assert "run 1/9: ondemand / legacy / seed 1" in result.stderr and "120 simulated" not in result.stdout
     assert "steady, seed 1, 2 simulated minutes" in result.stderr
 
 
@@ -94,7 +94,7 @@ def test_an_output_that_cannot_be_created_is_refused_before_any_run(capsys, tmp_
     assert exit_code("simulate", *SHORT, flag, str(tmp_path / name), *other) == 2
     err = capsys.readouterr().err
     assert says in err and flag in err
-    assert "run 1/6" not in err  # refused before the first run
+    assert "run 1/9" not in err  # refused before the first run
     assert list(tmp_path.iterdir()) == []  # no folder made, nothing written
 
 
@@ -127,7 +127,7 @@ def test_ctrl_c_during_a_run_exits_130_without_a_traceback():
     try:
         assert proc.stderr is not None
         first = proc.stderr.readline()  # the first run has started (stderr is not a terminal)
-        assert "run 1/6" in first, first
+        assert "run 1/9" in first, first
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -138,6 +138,95 @@ def test_ctrl_c_during_a_run_exits_130_without_a_traceback():
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().splitlines()[-1] == "wsrelay simulate: interrupted"
     assert out == ""
+
+
+def error_line(capsys, *flags: str) -> str:
+    try:
+        code = main(["simulate", *flags])
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("wsrelay simulate: error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--scenario", "flood"], "--scenario"),
+        ([], "the following arguments are required: --scenario"),
+        (["--scenario", "steady", "--seed", "abc"], "--seed"),
+        (["--scenario", "steady", "--seeds", "0"], "--seeds must be at least 1"),
+        (["--scenario", "steady", "--duration-s", "-5"], "--duration-s must be a finite number"),
+        (["--scenario", "steady", "--duration-s", "20"], "--duration-s 20 is too short"),
+        (["--scenario", "steady", "--workers-min", "0"], "--workers-min must be at least 1"),
+        (["--scenario", "steady", "--workers-max", "5"], "--workers-max 5 must be at least --workers-min 20"),
+        (["--scenario", "steady", "--compile-p99-s", "1"], "--compile-p99-s 1 must be at least"),
+        (["--scenario", "steady", "--cold-start-p99-s", "0.1"], "--cold-start-p99-s 0.1 must be at least"),
+        (["--scenario", "steady", "--ondemand-share", "2"], "--ondemand-share must be a fraction"),
+        (["--scenario", "steady", "--egress", "vpn"], "--egress"),
+        (
+            ["--scenario", "steady", "--worker-reconnect-tries", "0"],
+            "--worker-reconnect-tries must be at least 1",
+        ),
+        (["--scenario", "steady", "--memory-gib-per-vcpu", "3"], "--memory-gib-per-vcpu must be 2, 4 or 8"),
+        (
+            ["--scenario", "steady", "--managed-memory-mb", "1024"],
+            "--managed-memory-mb must be at least 2048",
+        ),
+        (["--scenario", "steady", "--managed-memory-mb", "3072"], "a multiple of 2048"),
+        (["--scenario", "steady", "--region", "eu-west-1"], "--region eu-west-1: no prices"),
+        (["--scenario", "steady", "--region", "moon"], "--region must be an AWS region name"),
+        (["--scenario", "steady", "--instance-type", "c9x.large"], "no price for c9x.large"),
+        (["--scenario", "steady", "--lmi-target-utilization", "2"], "--lmi-target-utilization must be"),
+        (["--scenario", "steady", "--lmi-concurrency", "0"], "--lmi-concurrency must be 1..1600"),
+        (["--scenario", "steady", "--cpu-factor", "0"], "--cpu-factor must be a positive"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, flags, says):
+    assert says in error_line(capsys, *flags)
+
+
+def test_bad_files_exit_2_with_one_line(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("workers_min = [")
+    assert "not valid TOML" in error_line(capsys, "--scenario", "steady", "--config", str(bad))
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("workers = 3\n")
+    assert "unknown key 'workers'" in error_line(capsys, "--scenario", "steady", "--config", str(unknown))
+    typed = tmp_path / "typed.toml"
+    typed.write_text("routers = 2.5\n")
+    assert "routers: expected an integer" in error_line(
+        capsys, "--scenario", "steady", "--config", str(typed)
+    )
+    measured = tmp_path / "measured.json"
+    measured.write_text('{"per_job_mean": {}}')
+    assert "per-operation" in error_line(capsys, "--scenario", "steady", "--measured", str(measured))
+    missing = str(tmp_path / "none.json")
+    assert "--measured" in (line := error_line(capsys, "--scenario", "steady", "--measured", missing))
+    assert "no such file" in line
+    assert "is a folder" in error_line(capsys, "--scenario", "steady", "--json", str(tmp_path))
+    assert "expected a FILE.png" in error_line(capsys, "--scenario", "steady", "--plot", str(bad))
+
+
+def test_toml_config_is_applied(capsys, tmp_path):
+    config = tmp_path / "sim.toml"
+    config.write_text("duration_s = 120\nmean_jobs_per_s = 1\nrouters = 2\n")
+    out = tmp_path / "out.json"
+    assert main(["simulate", "--scenario", "steady", "--config", str(config), "--json", str(out)]) == 0
+    capsys.readouterr()
+    doc = json.loads(out.read_text())
+    assert doc["duration_s"] == 120 and all(r["jobs"] < 300 for r in doc["runs"])
+
+
+def test_the_traffic_defaults_are_wsrelay_costs():
+    from wsrelay.tools import traffic
+    from wsrelay.tools.cost import defaults
+
+    config = SimConfig()
+    assert (config.mean_jobs_per_s, config.peak_factor) == (traffic.MEAN_JOBS_PER_S, traffic.PEAK_FACTOR)
+    assert (defaults.MEAN_JOBS_PER_S, defaults.PEAK_FACTOR) == (traffic.MEAN_JOBS_PER_S, traffic.PEAK_FACTOR)
 
 
 def test_toml_and_flags_give_the_same_config(tmp_path):
@@ -179,7 +268,8 @@ def test_every_flag_has_help_and_no_empty_default():
         assert action.help and action.help != argparse.SUPPRESS, action.option_strings
     text = p.format_help()
     assert "(default: None)" not in text and "(default: [])" not in text and "(default: ())" not in text
-    assert "{steady,spike,outage,az-loss}" in text and "--keep-warm-s S" in text
+    assert "{steady,spike,outage,az-loss,throttle,reconnect,cold}" in text and "--keep-warm-s S" in text
+    assert "--seeds N" in text and "--ondemand-share X" in text
 
 
 @pytest.mark.processes  # a Python subprocess
@@ -193,7 +283,7 @@ def test_help_works_with_the_local_extra_alone():
 def test_without_the_sim_extra_it_says_so_before_any_run():
     result = wsrelay("simulate", *SHORT, local_only=True)
     assert result.returncode == 3 and "needs the 'sim' extra" in result.stderr
-    assert "run 1/6" not in result.stderr
+    assert "run 1/9" not in result.stderr
 
 
 # -- the inputs cost and simulate share: one rule, the same words ------------------------------

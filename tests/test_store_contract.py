@@ -1,4 +1,5 @@
-"""One contract for every Store adapter: SQLite on a file, DynamoDB on moto's server over HTTP."""
+"""One contract for every Store adapter: SQLite on a file, DynamoDB on moto's server over HTTP, and
+the in-memory store `wsrelay simulate` runs the relay over."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from wsrelay.local.runtimes.inprocess.store import OwnedSqliteStore
 from wsrelay.stores.dynamodb import DynamoDBStore
+from wsrelay.stores.memory import MemoryStore
 from wsrelay.stores.sqlite_shared import SharedSqliteStore
 
 NOW = 1_800_000_000.0
@@ -142,6 +144,19 @@ def test_concurrent_acks_and_resends_agree(make_store):
         resend = pool.submit(store.publish, "g", "W2", "r", NOW).result()
     assert all(a is not None and "W1" in a.publishers for a in acks)
     assert resend.resend
+
+
+def test_memory_store_forgets_expired_channels_and_keeps_renewed_ones():
+    store = MemoryStore(10)
+    store.publish("old", "W", "r1", NOW)
+    store.publish("renewed", "W", "r2", NOW)
+    store.subscribe("renewed", "R", NOW + 8)  # a write renews the TTL
+    assert store.expire(NOW + 5) == 0 and len(store) == 2
+    assert store.expire(NOW + 11) == 1 and len(store) == 1  # "old" expired at NOW + 10
+    assert store.subscribe("renewed", "R2", NOW + 11).result == "r2"
+    assert store.subscribe("old", "R", NOW + 11).result is None  # a fresh channel
+    with pytest.raises(ValueError):
+        MemoryStore(0)
 
 
 def test_owned_sqlite_store_survives_a_restart(tmp_path):

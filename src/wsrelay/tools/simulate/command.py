@@ -1,11 +1,10 @@
-"""``wsrelay simulate``: run a scenario for every compute mode and relay semantics and report how
-many jobs were delivered, timed out or lost, their p99 latency and the relay's cost (flags from
-`SimRun` and `SimConfig`)."""
+"""``wsrelay simulate``: run a scenario for every compute mode and relay (the legacy relay's model,
+wsrelay with each publisher ack mode: nine pairs) over one or more seeds, and report how many
+jobs were delivered, timed out or lost, and what it took (flags from `SimRun` and `SimConfig`)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,34 +12,32 @@ from typing import Any
 from wsrelay.cli import options
 from wsrelay.cli.checks import check_output
 from wsrelay.cli.command import Command, add_config, add_json, add_plot
-from wsrelay.tools.simulate.parameters import COMPUTE_MODES, RELAYS, SimConfig, SimRun
+from wsrelay.tools.simulate.parameters import SimConfig, SimRun
 
 NAME = "simulate"
 DESCRIPTION = """\
 A discrete-event simulation (SimPy) of the routers, the job queue, the compile workers and the
 relay, run for one scenario under each compute mode (on demand, provisioned, LMI) with each
-relay semantics (legacy, wsrelay): six runs, one table.
+relay (the legacy Node relay's model; wsrelay's own code with publisher ack router and stored):
+nine runs per seed, one table.
 
 Progress goes to stderr, the table to stdout (to stderr with --json -, so that stdout holds only
-the JSON). Ctrl-C stops it (exit 130). docs/capacity.md gives every assumption's source."""
-COLUMNS = (
-    "compute", "relay", "jobs", "delivered", "timed_out", "lost", "in_flight", "p99_latency_s",
-    "relay_throttles", "relay_failures", "max_queue_depth", "max_workers", "relay_cost_usd",
-)  # fmt: skip
+the JSON). Ctrl-C stops it (exit 130). docs/capacity.md gives every assumption's source;
+docs/decision.md what the runs answer."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The run, its outputs, and every `SimConfig` assumption (also a TOML key of ``--config``)."""
     options.add_arguments(parser, SimRun)
     add_config(parser, "the assumptions below")
-    add_json(parser, '{"scenario", "seed", "duration_s", "config", "runs": [...]}')
+    add_json(parser, '{"scenario", "seeds", "duration_s", "assumptions", "runs": [...], "summary": [...]}')
     add_plot(parser, "queue depth, workers, relay throttles and job latency over time (one panel each)")
     group = parser.add_argument_group("assumptions (each also a TOML key: the flag's name with _)")
     options.add_arguments(group, SimConfig)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check every input and output, run the six combinations, print, write JSON and the plot."""
+    """Check every input and output, run the pairs for every seed, print, write JSON and the plot."""
     check_output(args.json, "--json")
     check_output(args.plot, "--plot", ".png")
     what = options.build(SimRun, args)
@@ -49,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     from wsrelay.cli.output import console, write_json, wrote
     from wsrelay.tools import prices
     from wsrelay.tools.measured import operation_cpu_s, read_measured
+    from wsrelay.tools.simulate.scenarios import Scenario
 
+    scenario = Scenario(what.scenario, config)
+    duration, window = scenario.duration, scenario.window()
+    config.check_scenario(what.scenario, duration)
     where = str(what.measured) if what.measured else "the shipped measured.json"
     cpu = operation_cpu_s(read_measured(what.measured), where)
     table = prices.load(config.region, what.prices)
@@ -57,32 +58,24 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         import matplotlib  # noqa: F401 - a missing 'sim' extra is found before the runs
 
-    from wsrelay.tools.simulate import model
-    from wsrelay.tools.simulate.scenarios import Scenario
+    from wsrelay.tools.simulate import report, runs
 
-    duration = Scenario(what.scenario, config).duration
-    pairs = [(mode, relay) for mode in COMPUTE_MODES for relay in RELAYS]
-    results = []
-    with RunProgress(what.scenario, len(pairs), duration) as progress:
-        for i, (mode, relay) in enumerate(pairs):
-            advance = progress.start(i, f"{mode} / {relay}")
-            results.append(model.run(config, what.scenario, mode, relay, what.seed, cpu, table, advance))
-    rows = [r.summary for r in results]
-    _print(console(args.json), what.scenario, what.seed, duration, rows)
-    doc = {
-        "scenario": what.scenario,
-        "seed": what.seed,
-        "duration_s": duration,
-        "config": dataclasses.asdict(config),
-        "runs": rows,
-    }
+    seeds = runs.seeds_from(what.seed, what.seeds)
+    with RunProgress(what.scenario, len(runs.PAIRS) * len(seeds), duration) as progress:
+        results = runs.run_all(config, what.scenario, seeds, cpu, table, progress.start)
+    doc = runs.document(what.scenario, seeds, duration, window, config, results)
+    heading = report.title(what.scenario, seeds, duration, window)
+    console(args.json).print(report.table(doc["summary"], heading, seeds))
     write_json(NAME, args.json, doc)
     if args.plot is not None:
         from wsrelay.tools.simulate import plot
 
-        plot.write(
-            args.plot, what.scenario, [(r.summary["compute"], r.summary["relay"], r.series) for r in results]
-        )
+        first = [r for r in results if r.summary["seed"] == seeds[0]]
+        lines = [
+            (r.summary["compute"], runs.label_of(r.summary["relay"], r.summary["publisher_ack"]), r.series)
+            for r in first
+        ]
+        plot.write(args.plot, what.scenario, lines, window)
         wrote(NAME, args.plot)
     return 0
 
@@ -125,17 +118,6 @@ class RunProgress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _print(out: Any, scenario: str, seed: int, duration: float, rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{scenario}, seed {seed}, {duration / 60:g} simulated minutes")
-    for name in COLUMNS:
-        table.add_column(name.replace("_", " "), justify="left" if name in ("compute", "relay") else "right")
-    for row in rows:
-        table.add_row(*(str(row[name]) for name in COLUMNS))
-    out.print(table)
 
 
 COMMAND = Command(

@@ -1,32 +1,42 @@
 """Where the relay's invocations run: on-demand Lambda, provisioned concurrency, or Lambda Managed
-Instances. Each answers one question, `admit(op, now)`: when does this invocation end, or is it
-throttled (None)? Occupancy is kept in heaps of end times and settled lazily at each admission,
-so invocations cost no SimPy events; only LMI's scaler is a process.
+Instances (`managed.py`), for each of the relay's functions that changes an outcome: sendmessage
+(subscribe, unsubscribe, publish, ack) and onconnect (every reconnect goes through `$connect`).
+ondisconnect changes nothing (the relay's `$disconnect` writes nothing) and is only billed.
+
+Each function answers one question, `admit(op, now)`: when does this invocation end, or is it
+refused (None: throttled, or failed in an outage)? Occupancy is kept in heaps of end times and
+settled lazily at each admission, so invocations cost no SimPy events.
+
+On demand, every function of the account draws on one pool: the account's concurrency
+(`Account`), which counts invocations running, not warm environments. Provisioned concurrency is
+taken out of it (assumed); its overflow runs on demand from the same pool. During the throttle
+scenario's squeeze the account's other functions leave the relay only `--ondemand-share` of it.
+A function with reserved concurrency (`--reserved-concurrency`) draws on its own reservation
+instead, which no other function can use and which is also its ceiling (AWS Lambda's
+"configuring reserved concurrency" page).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import random
 from collections import deque
-from collections.abc import Generator
-from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from dataclasses import dataclass, fields
 
 import simpy
 
 from wsrelay.tools.simulate.parameters import SimConfig
+from wsrelay.tools.simulate.streams import LogNormal, stream
 from wsrelay.tools.simulate.timers import at
 
 FULL_VCPU_MB = 1769  # Lambda: one vCPU's worth of CPU at 1,769 MB, a share in proportion below
-CPU_BACKLOG_THROTTLE_S = 1.0  # LMI: CPU queued longer than this is refused (CPUThrottles)
-LMI_SCALE_WINDOW_S = 300.0  # LMI: capacity at most doubles within 5 minutes
+SENDMESSAGE, ONCONNECT = "sendmessage", "onconnect"
 
 
 @dataclass
 class Usage:
-    """What a compute mode did and what it bills (for the relay's cost)."""
+    """What a function did and what it bills (for the relay's cost)."""
 
     invocations: int = 0
     throttles: int = 0
@@ -37,15 +47,23 @@ class Usage:
     environment_seconds: float = 0.0  # LMI: environments x time
     max_environments: int = 0
 
+    def __add__(self, other: Usage) -> Usage:
+        total = Usage()
+        for f in fields(Usage):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            setattr(total, f.name, max(a, b) if f.name == "max_environments" else a + b)
+        return total
 
-class Compute:
+
+class Function:
     """Common part: the outage window, counting, and the CPU time of each operation."""
 
     mode = ""
 
-    def __init__(self, env: simpy.Environment, config: SimConfig, cpu_s: dict[str, float]) -> None:
+    def __init__(self, env: simpy.Environment, config: SimConfig, cpu_s: dict[str, float], name: str) -> None:
         self.env = env
         self.config = config
+        self.name = name
         self.cpu_s = {op: s * config.cpu_factor for op, s in cpu_s.items()}
         self.io_s = config.io_wait_ms / 1000.0
         self.fail_from = math.inf
@@ -53,7 +71,7 @@ class Compute:
         self.usage = Usage()
 
     def fail_between(self, start: float, end: float) -> None:
-        """Every invocation in [start, end) fails (the outage scenario)."""
+        """Every invocation in [start, end) fails (the outage and reconnect scenarios)."""
         self.fail_from, self.fail_until = start, end
 
     def admit(self, op: str, now: float) -> float | None:
@@ -81,23 +99,78 @@ class Compute:
         """Close the time integrals at the end of the run."""
 
 
-class LambdaCompute(Compute):
+class Account:
+    """The account's concurrency as the relay's on-demand invocations see it."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.functions: list[LambdaFunction] = []
+        self.squeeze_from = math.inf
+        self.squeeze_until = -math.inf
+
+    def squeeze(self, start: float, end: float) -> None:
+        """Between `start` and `end` the account's other functions hold all but the relay's share."""
+        self.squeeze_from, self.squeeze_until = start, end
+
+    def available(self, now: float) -> int:
+        """On-demand invocations the relay may run at once at `now`."""
+        c = self.config
+        if self.squeeze_from <= now < self.squeeze_until:
+            return math.floor(c.account_concurrency * c.ondemand_share)
+        carved = sum(f.reserved or f.provisioned for f in self.functions)  # not the pool's any more
+        return max(0, c.account_concurrency - carved)
+
+    def in_use(self, now: float) -> int:
+        """On-demand invocations of the relay's functions running at `now`."""
+        pooled = [f for f in self.functions if not f.reserved]
+        for f in pooled:
+            f.settle(now)
+        return sum(len(f.od_busy) for f in pooled)
+
+    def reclaim(self) -> None:
+        """Lambda reclaims every idle on-demand environment (the cold scenario): the next
+        invocations start cold."""
+        for f in self.functions:
+            f.settle(f.env.now)  # invocations ended by now leave environments idle: reclaimed too
+            f.od_idle.clear()
+
+
+class LambdaFunction(Function):
     """Standard Lambda: `provisioned` warm environments that never go cold, then on-demand ones
-    (a cold start when none is idle) up to the concurrency limit; throttled above it."""
+    (a cold start when none is idle) while the account has concurrency; throttled beyond."""
 
     def __init__(
-        self, env: simpy.Environment, config: SimConfig, cpu_s: dict[str, float], provisioned: int
+        self,
+        env: simpy.Environment,
+        config: SimConfig,
+        cpu_s: dict[str, float],
+        name: str,
+        account: Account,
+        provisioned: int,
+        memory_mb: int,
+        rng: random.Random,
     ) -> None:
-        super().__init__(env, config, cpu_s)
+        super().__init__(env, config, cpu_s, name)
         self.mode = "provisioned" if provisioned else "ondemand"
+        self.account = account
+        account.functions.append(self)
         self.provisioned = provisioned
-        self.share = min(1.0, config.function_memory_mb / FULL_VCPU_MB)
-        self.gb = config.function_memory_mb / 1024
+        self.reserved = max(config.reserved_concurrency, provisioned) if config.reserved_concurrency else 0
+        self.share = min(1.0, memory_mb / FULL_VCPU_MB)
+        self.gb = memory_mb / 1024
+        self.cold = LogNormal(config.cold_start_median_s, config.cold_start_p99_s)
+        self.rng = rng
         self.pc_busy: list[float] = []  # end times of invocations on provisioned environments
         self.od_busy: list[float] = []  # end times of invocations on on-demand environments
         self.od_idle: deque[float] = deque()  # idle-since of warm on-demand environments, oldest first
 
-    def _settle(self, now: float) -> None:
+    def prewarm(self, count: int) -> None:
+        """Start the run with `count` warm on-demand environments (a run starts in its steady
+        state, not from a cold function)."""
+        self.od_idle.extend([0.0] * count)
+
+    def settle(self, now: float) -> None:
+        """Retire the invocations ended by `now` and the environments idle for too long."""
         while self.pc_busy and self.pc_busy[0] <= now:
             heapq.heappop(self.pc_busy)
         while self.od_busy and self.od_busy[0] <= now:
@@ -106,19 +179,22 @@ class LambdaCompute(Compute):
             self.od_idle.popleft()
 
     def _admit(self, op: str, now: float) -> float | None:
-        self._settle(now)
+        self.settle(now)
         duration = self.io_s + self.cpu_s[op] / self.share
         if len(self.pc_busy) < self.provisioned:
             heapq.heappush(self.pc_busy, now + duration)
             self.usage.provisioned_used_gb_s += duration * self.gb
             return now + duration
-        if self.od_idle:
-            self.od_idle.pop()
-        elif len(self.pc_busy) + len(self.od_busy) + len(self.od_idle) < self.config.ondemand_concurrency:
-            self.usage.cold_starts += 1
-            duration += self.config.cold_start_s
-        else:
+        if self.reserved:
+            if len(self.pc_busy) + len(self.od_busy) >= self.reserved:
+                return None  # its own reservation is full (and is its ceiling)
+        elif self.account.in_use(now) >= self.account.available(now):
             return None
+        if self.od_idle:
+            self.od_idle.pop()  # the most recently used: Lambda reuses warm environments
+        else:
+            self.usage.cold_starts += 1
+            duration += self.cold.draw(self.rng)
         heapq.heappush(self.od_busy, now + duration)
         self.usage.ondemand_gb_s += duration * self.gb
         return now + duration
@@ -129,110 +205,88 @@ class LambdaCompute(Compute):
         for _ in range(int(len(self.od_idle) * fraction)):
             self.od_idle.pop()
         if lost_pc:
-            at(self.env, restore_after, partial(self._restore, lost_pc))
+            at(self.env, restore_after, lambda: self._restore(lost_pc))
 
     def _restore(self, count: int) -> None:
         self.provisioned += count
 
 
-class ManagedCompute(Compute):
-    """Lambda Managed Instances: environments x processes, no cold starts; CPU shared by the
-    environments' vCPUs; throttled when every process is busy or the CPU is saturated; a scaler
-    adds environments asynchronously, at most doubling within 5 minutes."""
+@dataclass
+class Functions:
+    """The relay's functions under one compute mode, and the account they share (on demand)."""
 
-    mode = "managed"
+    mode: str
+    sendmessage: Function
+    onconnect: Function
+    account: Account
 
-    def __init__(self, env: simpy.Environment, config: SimConfig, cpu_s: dict[str, float]) -> None:
-        super().__init__(env, config, cpu_s)
-        self.environments = config.lmi_min_environments
-        self.pending = 0
-        self.vcpu_per_env = config.managed_memory_mb / 1024 / config.memory_gib_per_vcpu
-        self.busy: list[float] = []
-        self.cpu_cursor = 0.0
-        self.peak_busy = 0
-        self.cpu_work = 0.0
-        self.history: deque[tuple[float, int]] = deque([(0.0, self.environments)])
-        self.low_intervals = 0
-        self.last_change = 0.0
-        self.usage.max_environments = self.environments
+    def all(self) -> tuple[Function, Function]:
+        """Both functions."""
+        return (self.sendmessage, self.onconnect)
 
-    def _account(self) -> None:
-        now = self.env.now
-        self.usage.environment_seconds += self.environments * (now - self.last_change)
-        self.last_change = now
-
-    def _set_environments(self, count: int) -> None:
-        self._account()
-        self.environments = count
-        self.usage.max_environments = max(self.usage.max_environments, count)
-        self.history.append((self.env.now, count))
-
-    def _admit(self, op: str, now: float) -> float | None:
-        while self.busy and self.busy[0] <= now:
-            heapq.heappop(self.busy)
-        vcpus = self.environments * self.vcpu_per_env
-        backlog = max(0.0, self.cpu_cursor - now)
-        if (
-            len(self.busy) >= self.environments * self.config.lmi_concurrency
-            or backlog > CPU_BACKLOG_THROTTLE_S
-        ):
-            return None
-        cpu = self.cpu_s[op]
-        self.cpu_cursor = max(now, self.cpu_cursor) + cpu / vcpus
-        self.cpu_work += cpu
-        end = now + self.io_s + cpu + backlog
-        heapq.heappush(self.busy, end)
-        self.peak_busy = max(self.peak_busy, len(self.busy))
-        return end
-
-    def start(self) -> None:
-        self.env.process(self._scaler())
-
-    def _scaler(self) -> Generator[Any, Any, None]:
-        c = self.config
-        while True:
-            yield self.env.timeout(c.lmi_scale_interval_s)
-            slots = self.environments * c.lmi_concurrency
-            cpu = self.cpu_work / (self.environments * self.vcpu_per_env * c.lmi_scale_interval_s)
-            utilization = max(self.peak_busy / slots, cpu)
-            self.peak_busy, self.cpu_work = 0, 0.0
-            now = self.env.now
-            while len(self.history) > 1 and self.history[1][0] <= now - LMI_SCALE_WINDOW_S:
-                self.history.popleft()
-            if utilization > c.lmi_target_utilization:
-                self.low_intervals = 0
-                want = math.ceil(self.environments * utilization / c.lmi_target_utilization)
-                want = min(want, 2 * self.history[0][1], c.lmi_max_environments)
-                add = want - self.environments - self.pending
-                if add > 0:
-                    self.pending += add
-                    at(self.env, c.lmi_scale_delay_s, partial(self._arrive, add))
-            elif utilization < c.lmi_target_utilization / 2 and self.environments > c.lmi_min_environments:
-                self.low_intervals += 1
-                if self.low_intervals >= 5:
-                    self.low_intervals = 0
-                    self._set_environments(self.environments - 1)
-
-    def _arrive(self, count: int, restored: bool = False) -> None:
-        if not restored:
-            self.pending -= count
-        self._set_environments(min(self.config.lmi_max_environments, self.environments + count))
+    def fail_between(self, start: float, end: float) -> None:
+        """Every invocation of every function fails in [start, end)."""
+        for f in self.all():
+            f.fail_between(start, end)
 
     def lose_capacity(self, fraction: float, restore_after: float) -> None:
-        lost = max(1, int(self.environments * fraction))
-        self._set_environments(self.environments - lost if self.environments > lost else 1)
-        at(self.env, restore_after, partial(self._arrive, lost, restored=True))
+        """An AZ goes away for every function."""
+        for f in self.all():
+            f.lose_capacity(fraction, restore_after)
+
+    def start(self) -> None:
+        """Start the functions' own processes."""
+        for f in self.all():
+            f.start()
 
     def finish(self, now: float) -> None:
-        self._account()
+        """Close the time integrals."""
+        for f in self.all():
+            f.finish(now)
+
+    @property
+    def usage(self) -> Usage:
+        """Both functions' usage added (max_environments: the larger)."""
+        return self.sendmessage.usage + self.onconnect.usage
 
 
-def make(mode: str, env: simpy.Environment, config: SimConfig, cpu_s: dict[str, float]) -> Compute:
-    """The compute mode called `mode`."""
+def make(
+    mode: str, env: simpy.Environment, config: SimConfig, cpu_s: dict[str, float], seed: int, warm: int = 0
+) -> Functions:
+    """The relay's functions under compute mode `mode`; on demand, `warm` environments of
+    sendmessage start warm."""
+    from wsrelay.tools.simulate.managed import ManagedFunction
+
+    account = Account(config)
     if mode == "managed":
-        return ManagedCompute(env, config, cpu_s)
-    if mode == "provisioned":
-        return LambdaCompute(env, config, cpu_s, config.provisioned)
-    if mode == "ondemand":
-        return LambdaCompute(env, config, cpu_s, 0)
-    raise ValueError(f"unknown compute mode {mode!r}")
+        return Functions(
+            mode,
+            ManagedFunction(env, config, cpu_s, SENDMESSAGE),
+            ManagedFunction(env, config, cpu_s, ONCONNECT),
+            account,
+        )
+    if mode not in ("ondemand", "provisioned"):
+        raise ValueError(f"unknown compute mode {mode!r}")
+    provisioned = mode == "provisioned"
+    send = LambdaFunction(
+        env,
+        config,
+        cpu_s,
+        SENDMESSAGE,
+        account,
+        config.provisioned if provisioned else 0,
+        config.function_memory_mb,
+        stream(seed, f"cold-start:{SENDMESSAGE}"),
+    )
+    connect = LambdaFunction(
+        env,
+        config,
+        cpu_s,
+        ONCONNECT,
+        account,
+        config.connect_provisioned if provisioned else 0,
+        config.connect_memory_mb,
+        stream(seed, f"cold-start:{ONCONNECT}"),
+    )
+    send.prewarm(max(0, warm - send.provisioned))
+    return Functions(mode, send, connect, account)

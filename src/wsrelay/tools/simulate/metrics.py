@@ -1,6 +1,7 @@
 """What a run records: how each job ended and its latency, time series sampled at a fixed step
 (queue depth, workers, relay throttles, job latency) and the number of jobs in the system every
-second (for Little's law)."""
+second (for Little's law). A sample with no job delivered has no latency (None: a gap in the
+plot, never 0 s)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import simpy
 
 from wsrelay.percentile import percentile
-from wsrelay.tools.simulate.compute import Compute
+from wsrelay.tools.simulate.compute import Functions
 from wsrelay.tools.simulate.jobs import DELIVERED, Job
 from wsrelay.tools.simulate.routers import Routers
 from wsrelay.tools.simulate.workers import WorkerPool
@@ -27,8 +28,9 @@ class Series:
     t: list[float] = field(default_factory=list)
     queue_depth: list[int] = field(default_factory=list)
     workers: list[int] = field(default_factory=list)
+    connected_workers: list[int] = field(default_factory=list)
     throttles: list[int] = field(default_factory=list)
-    latency_p99_s: list[float] = field(default_factory=list)
+    latency_p99_s: list[float | None] = field(default_factory=list)
     in_system: list[int] = field(default_factory=list)
 
 
@@ -41,14 +43,14 @@ class Metrics:
         step: float,
         routers: Routers,
         pool: WorkerPool,
-        compute: Compute,
+        functions: Functions,
         progress: Callable[[float], None] | None = None,
     ) -> None:
         self.env = env
         self.step = step
         self.routers = routers
         self.pool = pool
-        self.compute = compute
+        self.functions = functions
         self.progress = progress
         self.jobs = 0
         self.ends: Counter[str] = Counter()
@@ -76,14 +78,16 @@ class Metrics:
         seen_throttles = 0
         while True:
             yield self.env.timeout(self.step)
-            usage = self.compute.usage
+            usage = self.functions.usage
             refused = usage.throttles + usage.failures
             s = self.series
             s.t.append(self.env.now)
             s.queue_depth.append(self.pool.queue.depth())
             s.workers.append(self.pool.active())
+            s.connected_workers.append(self.pool.connected())
             s.throttles.append(refused - seen_throttles)
-            s.latency_p99_s.append(percentile(self.latencies[seen_latencies:], 99))
+            recent = self.latencies[seen_latencies:]
+            s.latency_p99_s.append(percentile(recent, 99) if recent else None)
             s.in_system.append(self.routers.in_system())
             seen_latencies, seen_throttles = len(self.latencies), refused
             if self.progress is not None:

@@ -1,113 +1,96 @@
-"""The relay in the simulation: each client frame is an invocation on the compute mode (which may
-throttle or fail it, and says when it ends) whose effect the semantics decide; results and acks
-are posted to the routers and workers when the invocation ends."""
+"""The relay as the clients reach it: API Gateway turns each client frame into an invocation of
+a relay function (`compute.Functions`), which may be refused (throttled, or failed in an
+outage: the frame is lost, and the clients never retry a frame) or ends at a time the compute
+mode decides; the relay's logic runs when it ends.
+
+Two relays sit behind this front:
+
+- `ProductRelay`: wsrelay itself, `wsrelay.relay.Relay` (the code Lambda runs) over the
+  in-memory store (`wsrelay.stores.memory.MemoryStore`) on the simulation's clock, posting
+  through `SimOutbound`. Nothing of its delivery rules is copied here.
+- `legacy.LegacyRelay`: a model of the legacy Node relay, which is not Python (rule by rule in
+  its module).
+"""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Hashable
-from functools import partial
+from collections import Counter
+from collections.abc import Callable
 
 import simpy
 
-from wsrelay.tools.simulate.compute import Compute
-from wsrelay.tools.simulate.jobs import Job
-from wsrelay.tools.simulate.semantics import LegacySemantics, Semantics, WsrelaySemantics
-from wsrelay.tools.simulate.streams import LogNormal
+from wsrelay.relay import Relay
+from wsrelay.stores.memory import MemoryStore
+from wsrelay.tools.simulate.compute import Functions
+from wsrelay.tools.simulate.switchboard import Endpoint, SimOutbound, Switchboard
 from wsrelay.tools.simulate.timers import at
 
-Conn = Hashable
+
+class RelayFront:
+    """API Gateway and the relay's functions in front of a relay's logic (`handle`)."""
+
+    def __init__(self, env: simpy.Environment, functions: Functions, switchboard: Switchboard) -> None:
+        self.env = env
+        self.functions = functions
+        self.switchboard = switchboard
+        self.latency = switchboard.latency_s
+        self.counts: Counter[str] = Counter()  # what the relay's logic reported, by metric name
+
+    def send(self, connection_id: str, text: str, op: str) -> None:
+        """A client sends `text` (operation `op`, for its CPU time) on `connection_id`."""
+        now = self.env.now
+        end = self.functions.sendmessage.admit(op, now + self.latency)
+        if end is not None:
+            at(self.env, end - now, lambda: self.handle(connection_id, text))
+
+    def connect(self, connection_id: str, endpoint: Endpoint, done: Callable[[bool], None]) -> None:
+        """A client opens `connection_id` through `$connect`; `done(True)` once it exists,
+        `done(False)` when `$connect` was refused (the client's answer comes a round trip later)."""
+        now = self.env.now
+        end = self.functions.onconnect.admit("onconnect", now + self.latency)
+        if end is None:
+            at(self.env, 2 * self.latency, lambda: done(False))
+            return
+
+        def established() -> None:
+            self.switchboard.opened(connection_id, endpoint)
+            self.on_connect(connection_id)
+            done(True)
+
+        at(self.env, end - now, established)
+
+    def handle(self, connection_id: str, text: str) -> None:
+        """The relay's logic for one client frame, at the end of its invocation."""
+        raise NotImplementedError
+
+    def on_connect(self, connection_id: str) -> None:
+        """The relay's `$connect` logic."""
+
+    def tidy(self, now: float) -> None:
+        """Periodic housekeeping (the store's TTL)."""
 
 
-class RelayService:
-    """subscribe / unsubscribe / publish / ack as the clients send them."""
+class ProductRelay(RelayFront):
+    """wsrelay: `wsrelay.relay.Relay` with the given publisher ack mode."""
 
     def __init__(
         self,
         env: simpy.Environment,
-        compute: Compute,
-        semantics: Semantics,
-        lag: LogNormal,
-        ack_lag: LogNormal,
-        lag_rng: random.Random,
+        functions: Functions,
+        switchboard: Switchboard,
+        publisher_ack: str,
+        ttl_s: float,
     ) -> None:
-        self.env = env
-        self.compute = compute
-        self.semantics = semantics
-        self.lag = lag
-        self.ack_lag = ack_lag
-        self.lag_rng = lag_rng
-        # wired by the model: post a result to a router connection (False: 410 Gone), an ack to a worker
-        self.post_result: Callable[[Job, Conn], bool] = lambda job, conn: False
-        self.post_ack: Callable[[Job, Conn], None] = lambda job, conn: None
-        self.latency = 0.0  # seconds from a frame to its invocation and from a post to its client
-        self.no_listeners = 0
-        self.acks_unroutable = 0
+        super().__init__(env, functions, switchboard)
+        self.store = MemoryStore(ttl_s)
+        self.relay = Relay(self.store, SimOutbound(switchboard), lambda: env.now, publisher_ack=publisher_ack)
 
-    def _lag(self) -> float:
-        return self.lag.draw(self.lag_rng)
+    def handle(self, connection_id: str, text: str) -> None:
+        outcome = self.relay.receive(connection_id, text)
+        self.counts.update(outcome.counts)
 
-    def subscribe(self, job: Job, conn: Conn) -> None:
-        """A router subscribes `conn` to the job's guid."""
-        end = self.compute.admit("subscribe", self.env.now + self.latency)
-        if end is None:
-            return  # the frame is lost; the router does not know
-        s = self.semantics
-        if isinstance(s, LegacySemantics):
-            s.subscribe(job.id, conn, end, self._lag())
-        elif s.subscribe(job.id, conn, end):
-            at(self.env, end + self.latency - self.env.now, lambda: self._deliver_stored(job, conn))
+    def on_connect(self, connection_id: str) -> None:
+        self.relay.connect(connection_id)
 
-    def unsubscribe(self, job: Job, conn: Conn) -> None:
-        """A router unsubscribes (after its ack, or when it gives up)."""
-        end = self.compute.admit("unsubscribe", self.env.now + self.latency)
-        if end is None:
-            return
-        s = self.semantics
-        if isinstance(s, LegacySemantics):
-            s.unsubscribe(job.id, conn, end, self._lag())
-        else:
-            s.unsubscribe(job.id, conn)
-
-    def publish(self, job: Job, conn: Conn) -> None:
-        """A worker publishes (or resends) the job's result over `conn`."""
-        end = self.compute.admit("publish", self.env.now + self.latency)
-        if end is not None:
-            at(self.env, end + self.latency - self.env.now, lambda: self._published(job, conn))
-
-    def _published(self, job: Job, conn: Conn) -> None:
-        now = self.env.now
-        s = self.semantics
-        if isinstance(s, LegacySemantics):
-            result = s.publish(job.id, conn, now, self.ack_lag.draw(self.lag_rng))
-            self.no_listeners += result.no_listeners
-        else:
-            result = s.publish(job.id, conn, now)
-            if result.ack_publisher:
-                self.post_ack(job, conn)
-            for later, effective_at in result.deliver_later:
-                at(self.env, effective_at - now, partial(self._deliver_stored, job, later))
-        for subscriber in result.deliver:
-            self._post(job, subscriber)
-
-    def _deliver_stored(self, job: Job, conn: Conn) -> None:
-        s = self.semantics
-        if isinstance(s, WsrelaySemantics) and s.holds_for(job.id, conn):
-            self._post(job, conn)
-
-    def _post(self, job: Job, conn: Conn) -> None:
-        if not self.post_result(job, conn):
-            self.semantics.gone(job.id, conn)
-
-    def ack(self, job: Job, conn: Conn) -> None:
-        """A router acks the job's result over `conn`."""
-        end = self.compute.admit("ack", self.env.now + self.latency)
-        if end is not None:
-            at(self.env, end + self.latency - self.env.now, lambda: self._acked(job, conn))
-
-    def _acked(self, job: Job, conn: Conn) -> None:
-        publishers = self.semantics.ack(job.id, conn, self.env.now)
-        if not publishers:
-            self.acks_unroutable += 1
-        for publisher in publishers:
-            self.post_ack(job, publisher)
+    def tidy(self, now: float) -> None:
+        self.store.expire(now)

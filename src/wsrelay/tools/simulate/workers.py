@@ -1,7 +1,18 @@
-"""The compile workers and their autoscaling. A worker's threads pull jobs, compile, publish the
-result and wait for the ack (3 s, then resend, 3 resends, then give up); while any of its acks is
-outstanding the worker pulls nothing. Autoscaling looks at the queue depth every minute and adds
-workers when it holds more than 2 jobs per worker; they work 3 minutes after the decision."""
+"""The compile workers (compiler-explorer's `events-websocket.ts`, `PersistentEventsSender`;
+docs/protocol.md) and their autoscaling.
+
+A worker's threads (2: `compilequeue.worker_threads`) pull jobs, compile, publish the result on
+the worker's WebSocket and wait for the ack (3 s, then resend, 3 resends, then give up); while
+any of its acks is outstanding the worker pulls nothing (acks are flow control). A publish while
+its socket is down is not sent; the ack wait runs on and the resend goes out once it is back
+(assumed: the source does not say that it buffers). Its socket (`link.Link`) reconnects after
+1, 2, 4, 8 and 16 s; after 5 failed tries the worker fails permanently: it stops pulling, its
+health check fails, and a replacement works `--worker-replace-s` later; its unfinished jobs
+return to the queue after the visibility timeout.
+
+Autoscaling looks at the queue depth every minute and adds workers when it holds more than 2
+jobs per worker; they work 3 minutes after the decision. Scale-in after 5 quiet minutes.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +26,11 @@ from typing import Any
 
 import simpy
 
-from wsrelay.tools.simulate.jobs import Job
+from wsrelay.tools.simulate.jobs import Job, job_of, result_frame
+from wsrelay.tools.simulate.link import Link, doubling_delay
 from wsrelay.tools.simulate.parameters import SimConfig
 from wsrelay.tools.simulate.queue import JobQueue, Message
-from wsrelay.tools.simulate.relay_service import RelayService
+from wsrelay.tools.simulate.relay_service import RelayFront
 from wsrelay.tools.simulate.streams import LogNormal
 from wsrelay.tools.simulate.timers import TimerQueue, at
 
@@ -28,20 +40,23 @@ SCALE_IN_STEP = 0.1
 
 @dataclass(eq=False)
 class Worker:
-    """One worker process: its threads and its outstanding acks."""
+    """One worker process: its threads, its outstanding acks and its connection."""
 
     index: int
     threads: int
     idle: int
     active: bool = True
+    failed: bool = False
     listed: bool = False  # in the pool's queue of workers that may pull
     pending_acks: int = 0
     tasks: dict[int, Task] = field(default_factory=dict)
+    link: Link | None = None
 
     @property
-    def conn(self) -> tuple[str, int]:
-        """The worker's WebSocket connection id."""
-        return ("w", self.index)
+    def connection(self) -> Link:
+        """The worker's link (set when the pool adds the worker)."""
+        assert self.link is not None
+        return self.link
 
     def can_pull(self) -> bool:
         """A thread is free and no ack is outstanding."""
@@ -65,27 +80,32 @@ class WorkerPool:
         self,
         env: simpy.Environment,
         config: SimConfig,
-        relay: RelayService,
+        front: RelayFront,
         rng: random.Random,
+        connection_rng: random.Random,
         initial_rate: float,
     ) -> None:
         self.env = env
         self.config = config
-        self.relay = relay
+        self.front = front
         self.rng = rng
+        self.connection_rng = connection_rng
         self.compile_time = LogNormal(config.compile_median_s, config.compile_p99_s)
         self.queue = JobQueue(env, config, self.dispatch)
         self.workers: list[Worker] = []
         self.available: deque[Worker] = deque()
+        self.retry = doubling_delay(config.worker_backoff_s, config.worker_reconnect_tries)
         self.launching = 0
         self.quiet_intervals = 0
         self.gave_up = 0
         self.resends = 0
+        self.unsent = 0  # publishes while the worker's socket was down
+        self.failures = 0
         self.ack_timers: TimerQueue[tuple[Task, int]] = TimerQueue(
             env, lambda item: item[0].done or item[0].sends != item[1], self._ack_timeout
         )
         for _ in range(self.steady_workers(initial_rate)):
-            self._add_worker()
+            self._add_worker(existing=True)
 
     def steady_workers(self, rate: float) -> int:
         """Workers that carry `rate` jobs/s at 80% of their threads (a run starts in the steady
@@ -98,8 +118,34 @@ class WorkerPool:
         """Workers running now."""
         return sum(1 for w in self.workers if w.active)
 
-    def _add_worker(self) -> None:
-        worker = Worker(len(self.workers), self.config.threads_per_worker, self.config.threads_per_worker)
+    def connected(self) -> int:
+        """Running workers whose socket is up."""
+        return sum(1 for w in self.workers if w.active and w.connection.up)
+
+    def drop_all(self) -> None:
+        """Every worker's connection closes at once (the reconnect scenario's outage)."""
+        for worker in self.workers:
+            if worker.active:
+                worker.connection.drop()
+
+    def _add_worker(self, existing: bool = False) -> None:
+        c = self.config
+        worker = Worker(len(self.workers), c.threads_per_worker, c.threads_per_worker)
+        endpoint = _WorkerEndpoint(self, worker)
+        worker.link = Link(
+            self.env,
+            self.front,
+            endpoint,
+            f"w{worker.index}",
+            c.connection_max_s,
+            self.retry,
+            on_up=lambda: None,
+            on_dead=lambda: self._failed(worker),
+        )
+        if existing:  # opened before the run: ages spread over [0, 2 h)
+            worker.link.open_existing(self.connection_rng.uniform(0, c.connection_max_s))
+        else:
+            worker.link.open()
         self.workers.append(worker)
         self._offer(worker)
         self.dispatch()
@@ -124,18 +170,24 @@ class WorkerPool:
             self.available.append(worker)
 
     def _compiled(self, task: Task) -> None:
+        worker = task.worker
+        if worker.failed:
+            return  # it stopped: the message comes back after its visibility timeout
         job: Job = task.message.job
         now = self.env.now
         if job.produced_at is None and now < job.deadline:
             job.produced_at = now
-        worker = task.worker
         worker.pending_acks += 1
         worker.tasks[job.id] = task
         self._send(task)
 
     def _send(self, task: Task) -> None:
         task.sends += 1
-        self.relay.publish(task.message.job, task.worker.conn)
+        link = task.worker.connection
+        if link.up:
+            self.front.send(link.id, result_frame(task.message.job.id), "publish")
+        else:
+            self.unsent += 1
         self.ack_timers.add(self.env.now + self.config.ack_timeout_s, (task, task.sends))
 
     def _ack_timeout(self, item: tuple[Task, int]) -> None:
@@ -147,10 +199,14 @@ class WorkerPool:
             self.gave_up += 1
             self._finish(task)
 
-    def receive_ack(self, job: Job, conn: Any) -> None:
-        """An ack posted to worker connection `conn` for `job`."""
-        worker = self.workers[conn[1]]
-        task = worker.tasks.get(job.id)
+    def receive(self, worker: Worker, connection_id: str, text: str) -> None:
+        """A frame posted to the worker's connection `connection_id`: an ack ends its task."""
+        if connection_id != worker.connection.id or worker.failed:
+            return
+        found = job_of(text)
+        if found is None or not found[1]:
+            return
+        task = worker.tasks.get(found[0])
         if task is not None and not task.done:
             self._finish(task)
 
@@ -164,6 +220,20 @@ class WorkerPool:
         worker.idle += 1
         self._offer(worker)
         self.dispatch()
+
+    def _failed(self, worker: Worker) -> None:
+        """Out of reconnect tries: the worker stops and its health check fails."""
+        self.failures += 1
+        worker.active, worker.failed = False, True
+        worker.connection.retire()
+        for task in worker.tasks.values():
+            task.done = True  # no resends; the message was not deleted: it comes back
+        worker.tasks.clear()
+        at(self.env, self.config.worker_replace_s, self._replace)
+
+    def _replace(self) -> None:
+        if self.active() + self.launching < self.config.workers_max:
+            self._add_worker()
 
     def start(self) -> None:
         """Start the autoscaler."""
@@ -203,4 +273,19 @@ class WorkerPool:
                 return
             if worker.active and worker.idle == worker.threads and worker.pending_acks == 0:
                 worker.active = False
+                worker.connection.retire()
                 count -= 1
+
+
+@dataclass(eq=False)
+class _WorkerEndpoint:
+    """What API Gateway delivers to one worker."""
+
+    pool: WorkerPool
+    worker: Worker
+
+    def on_frame(self, connection_id: str, text: str) -> None:
+        self.pool.receive(self.worker, connection_id, text)
+
+    def on_closed(self, connection_id: str) -> None:
+        self.worker.connection.closed_by_relay(connection_id)
