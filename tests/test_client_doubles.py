@@ -229,3 +229,45 @@ def test_the_subscriber_outlasts_its_backoff_limit_while_a_guid_is_awaited():
     result, reconnects, frames = run(scenario())
     assert result.data == {"guid": "kept", "code": 0} and reconnects == 1
     assert frames.count("subscribe: kept") == 2
+
+
+def test_a_reconnect_resubscribes_in_batches_each_released_by_a_pong():
+    # Connection 1 dies once all seven guids are subscribed; connection 2 dies at the first
+    # batch's ping (before its pong), so it must have carried that batch only; connection 3
+    # answers the pongs and gets every guid back, oldest first.
+    async def scenario():
+        server_state = {"server": None}
+        per_connection: list[list[str]] = []
+
+        def relay(frame: str) -> list[str]:
+            upgrades = len(server_state["server"].headers)
+            while len(per_connection) < upgrades:
+                per_connection.append([])
+            per_connection[upgrades - 1].append(frame)
+            if upgrades == 1 and frame == "subscribe: g6":
+                return [DROP]
+            if frame == "ping":
+                return [DROP] if upgrades == 2 else ["pong"]
+            return []
+
+        async with scripted_server(relay) as server:
+            server_state["server"] = server
+            config = SubscriberConfig(server.url, backoff=FAST, resubscribe_batch=3)
+            async with Subscriber(config) as sub:
+                for i in range(7):
+                    await sub.subscribe(f"g{i}")
+                await wait_until_async(
+                    lambda: (
+                        len(per_connection) == 3
+                        and per_connection[2][-1:] == ["ping"]
+                        and per_connection[2].count("ping") == 3
+                    ),
+                    what="the third connection's three batches",
+                )
+                return per_connection, sub.stats.resubscribes
+
+    connections, resubscribes = run(scenario())
+    assert connections[1] == ["subscribe: g0", "subscribe: g1", "subscribe: g2", "ping"]
+    batches = [[f"subscribe: g{i}" for i in range(start, min(start + 3, 7))] for start in (0, 3, 6)]
+    assert connections[2] == [frame for batch in batches for frame in [*batch, "ping"]]
+    assert resubscribes == 3 + 7

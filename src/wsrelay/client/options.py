@@ -63,11 +63,19 @@ class SubscriberConfig(ConnectionConfig):
     - `s3`: where ``s3Key`` results are read (None: such a result is returned as it came);
     - `ack_replay_s`: acks sent this long before a connection was lost are sent again after the
       reconnect (a frame written just before the connection died may never have arrived; a second
-      ack is harmless, a lost one leaves the worker resending and the result stored).
+      ack is harmless, a lost one leaves the worker resending and the result stored);
+    - `resubscribe_batch`: after a reconnect, awaited guids are subscribed again this many at a
+      time, each batch closed by a ``ping`` whose ``pong`` releases the next.
     """
 
     s3: S3Config | None = None
     ack_replay_s: float = 5.0
+    resubscribe_batch: int = 100
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.resubscribe_batch < 1:
+            raise ValueError("resubscribe_batch must be at least 1")
 
 
 @dataclass(frozen=True)
