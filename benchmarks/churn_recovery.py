@@ -56,10 +56,14 @@ MEDIAN_FACTOR = 2.0
 SECOND_FACTOR = 5.0
 # Runs the CLI with the routers' resubscription in one batch (the behaviour before the fix).
 ALL_AT_ONCE = (
-    "import dataclasses, sys; import wsrelay.client.options as o; "
-    "o.SubscriberConfig.__dataclass_fields__['resubscribe_batch'].default = 10**9; "
-    "o.SubscriberConfig.__init__.__defaults__ = None; "
-    "from wsrelay.cli.main import main; sys.exit(main())"
+    "import dataclasses, sys\n"
+    "from wsrelay.client import subscriber\n"
+    "init = subscriber.Subscriber.__init__\n"
+    "def all_at_once(self, config):\n"
+    "    init(self, dataclasses.replace(config, resubscribe_batch=10**9))\n"
+    "subscriber.Subscriber.__init__ = all_at_once\n"
+    "from wsrelay.cli.main import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
 )
 
 

@@ -6,9 +6,10 @@ Where the router loses work, it does better:
 
 - it reconnects forever while open (full-jitter backoff, capped), not 10 times 5 s, and
   resubscribes every guid still awaited, oldest first: the relay delivers a stored result on
-  subscribe. It does so in batches of `SubscriberConfig.resubscribe_batch`, each closed by a
-  ``ping`` whose ``pong`` releases the next, so a connection that dies during the resubscription
-  leaves at most one batch of subscribes for the relay to process in vain (sent all at once,
+  subscribe. It does so in batches, each closed by a ``ping`` whose ``pong`` releases the next,
+  the first of 10 and each twice the last up to `SubscriberConfig.resubscribe_batch`, so a
+  connection that dies during the resubscription leaves at most one (small) batch of subscribes
+  for the relay to process in vain (sent all at once,
   every reconnect cost the relay one invocation per awaited guid, and the awaited guids pile up
   as soon as reconnects are frequent: docs/benchmarks.md, "The resubscribe storm");
 - acks sent just before a connection died are sent again after the reconnect, and a result that
@@ -39,6 +40,9 @@ COMPLETED_REMEMBERED = 65536
 # a pong can be lost (the relay's post to this connection throttled), and stalling would leave
 # awaited guids unsubscribed on the new connection.
 PONG_WAIT_S = 5.0
+# The first batch after a reconnect; each pong doubles the next, up to resubscribe_batch. A
+# connection that dies at once (a flapping network) then wastes a few subscribes, not a batch.
+FIRST_BATCH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,13 +247,14 @@ class Subscriber(LinkedClient):
             self._resubscribing = task
 
     async def _resubscribe(self, guids: list[str]) -> None:
-        """Subscribe `guids` again on the new connection, oldest first, one batch per pong."""
-        size = self.config.resubscribe_batch
-        for start in range(0, len(guids), size):
+        """Subscribe `guids` again on the new connection, oldest first, one batch per pong (10,
+        then twice the last, up to ``resubscribe_batch``: slow start, as TCP's)."""
+        start, size = 0, min(FIRST_BATCH, self.config.resubscribe_batch)
+        while start < len(guids):
+            chunk, start = guids[start : start + size], start + size
+            awaited = self._waiters
             batch = [
-                guid
-                for guid in guids[start : start + size]
-                if (future := self._waiters.get(guid)) is not None and not future.done()
+                guid for guid in chunk if (future := awaited.get(guid)) is not None and not future.done()
             ]
             if not batch:
                 continue
@@ -259,9 +264,14 @@ class Subscriber(LinkedClient):
             if not await self._link.send_all([*frames, protocol.PING]):
                 return  # lost: the next reconnect starts over
             self.stats.resubscribes += len(batch)
-            if start + size < len(guids):
+            if start < len(guids):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(pong), PONG_WAIT_S)
+                size = min(2 * size, self.config.resubscribe_batch)
+
+    def _awaits(self, guid: str) -> bool:
+        future = self._waiters.get(guid)
+        return future is not None and not future.done()
 
     def _on_pong(self) -> None:
         while self._pongs:
