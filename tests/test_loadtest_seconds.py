@@ -146,7 +146,8 @@ def test_a_stalled_server_shows_as_seconds_of_zeros_and_a_dip(served, tmp_path):
         assert rows[t]["sent"] > 0  # the generator kept sending: the relay stalled, not the load
     assert set(stall) <= set(report["stalled_s"]) and report["lost"] == 0
     delivered = dict(zip(*timeline(report, "delivered", full_only=True), strict=True))
-    assert all(delivered[t] == 0 for t in stall) and max(delivered.values()) > 0
+    assert all(delivered[t] == 0 for t in stall)
+    assert max(v for v in delivered.values() if not math.isnan(v)) > 0  # a dip, between deliveries
     drawn = figure(report)  # the counts panel's delivered line dips to zero there
     assert all(drawn.axes[1].lines[1].get_ydata()[t] == 0 for t in stall)
 

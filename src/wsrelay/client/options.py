@@ -63,7 +63,7 @@ class SubscriberConfig(ConnectionConfig):
     - `backoff`: the first reconnect of a dropped connection within 50 ms (then doubling up to
       10 s while attempts fail): every result published meanwhile waits for the router, and the
       replay of that backlog is what a new connection starts with (docs/benchmarks.md, "The
-      feedback loop"); 50 ms still spreads a fleet's routers dropped at once;
+      feedback loop: a resubscribe storm"); 50 ms still spreads a fleet's routers dropped at once;
 
     - `s3`: where ``s3Key`` results are read (None: such a result is returned as it came);
     - `ack_replay_s`: acks sent this long before a connection was lost are sent again after the
