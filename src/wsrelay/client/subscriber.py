@@ -11,7 +11,8 @@ Where the router loses work, it does better:
   connection that dies during the resubscription leaves at most one (small) batch of subscribes
   for the relay to process in vain (sent all at once,
   every reconnect cost the relay one invocation per awaited guid, and the awaited guids pile up
-  as soon as reconnects are frequent: docs/benchmarks.md, "The feedback loop: a resubscribe storm");
+  as soon as reconnects are frequent: docs/benchmarks.md, "The feedback loop: a resubscribe
+  storm");
 - acks sent just before a connection died are sent again after the reconnect, and a result that
   arrives again for a guid already completed is acked again (the relay redelivers only unacked
   results, so a redelivery means the first ack was lost);
