@@ -64,6 +64,7 @@ bench: $(DEV_STAMP)  ## print every benchmark's figures
 	$(BIN)/python benchmarks/handler_cpu.py --output .wsrelay/handler_cpu.json
 	$(BIN)/python benchmarks/simulate_runtime.py
 	$(BIN)/python benchmarks/loadgen_capacity.py
+	$(BIN)/python benchmarks/churn_recovery.py
 
 package: $(LOCAL_STAMP)  ## build dist/wsrelay-lambda.zip
 	$(BIN)/python -m wsrelay.package

@@ -56,3 +56,11 @@ def test_local_stack():
 def test_local_stack_refuses_bad_flags():
     result = run("local_stack.py", "--pairs", "0", status=2)
     assert "--pairs" in result.stderr and "must be above 0" in result.stderr
+
+
+def test_churn_recovery():
+    args = ["--rate", "50", "--duration", "3", "--window", "1:2", "--settle", "0.5", "--modes", "stored"]
+    out = run("churn_recovery.py", *args).stdout
+    assert "ack wait p50 / p99 ms" in out
+    verdicts = re.findall(r"^target (churn|recovery) \(stored\) .*: (met|MISSED)$", out, re.M)
+    assert len(verdicts) == 5, out

@@ -229,3 +229,48 @@ def test_the_subscriber_outlasts_its_backoff_limit_while_a_guid_is_awaited():
     result, reconnects, frames = run(scenario())
     assert result.data == {"guid": "kept", "code": 0} and reconnects == 1
     assert frames.count("subscribe: kept") == 2
+
+
+@pytest.mark.parametrize(("batch", "guids", "sizes"), [(3, 7, [3, 3, 1]), (100, 35, [10, 20, 5])])
+def test_a_reconnect_resubscribes_in_batches_each_released_by_a_pong(batch, guids, sizes):
+    # Connection 1 dies once every guid is subscribed; connection 2 dies at the first batch's
+    # ping (before its pong), so it must have carried that batch only; connection 3 answers the
+    # pongs and gets every guid back, oldest first, in batches of 10 doubling up to `batch`.
+    last = f"subscribe: g{guids - 1}"
+
+    async def scenario():
+        server_state = {"server": None}
+        per_connection: list[list[str]] = []
+
+        def relay(frame: str) -> list[str]:
+            upgrades = len(server_state["server"].headers)
+            while len(per_connection) < upgrades:
+                per_connection.append([])
+            per_connection[upgrades - 1].append(frame)
+            if upgrades == 1 and frame == last:
+                return [DROP]
+            if frame == "ping":
+                return [DROP] if upgrades == 2 else ["pong"]
+            return []
+
+        async with scripted_server(relay) as server:
+            server_state["server"] = server
+            config = SubscriberConfig(server.url, backoff=FAST, resubscribe_batch=batch)
+            async with Subscriber(config) as sub:
+                for i in range(guids):
+                    await sub.subscribe(f"g{i}")
+                await wait_until_async(
+                    lambda: len(per_connection) == 3 and per_connection[2].count("ping") == len(sizes),
+                    what="the third connection's batches",
+                )
+                return per_connection, sub.stats.resubscribes
+
+    connections, resubscribes = run(scenario())
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    batches = [
+        [f"subscribe: g{i}" for i in range(start, start + size)]
+        for start, size in zip(starts, sizes, strict=True)
+    ]
+    assert connections[1] == [*batches[0], "ping"]
+    assert connections[2] == [frame for one in batches for frame in [*one, "ping"]]
+    assert resubscribes == sizes[0] + guids

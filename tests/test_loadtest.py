@@ -30,7 +30,7 @@ from wsrelay.tools.loadtest.histograms import HIGHEST_US, Latency
 from wsrelay.tools.loadtest.payloads import Payloads, parse_sizes
 from wsrelay.tools.loadtest.report import build_report, merge_reports
 from wsrelay.tools.loadtest.schedule import arrival_offsets, job_count
-from wsrelay.tools.loadtest.tally import Second, Tally
+from wsrelay.tools.loadtest.tally import Tally
 
 # -- units ------------------------------------------------------------------------------------------
 
@@ -124,25 +124,33 @@ def test_sizes_spec_and_payloads():
             parse_sizes(bad)
 
 
-def _report(seconds: dict[int, Second], latencies_s: list[float], sent: int, delivered: int) -> dict:
-    tally = Tally(sent=sent, published=sent, delivered=delivered, acked=delivered, seconds=seconds)
+def _report(
+    deliveries: dict[int, list[float]], latencies_s: list[float], sent: int, delivered: int, run_id: str
+) -> dict:
+    """A report of a run from second 100 to 102.5: `deliveries` maps an epoch second to the
+    latencies delivered in it; the whole-run histograms hold `latencies_s`."""
+    tally = Tally(sent=sent, published=sent, delivered=delivered, acked=delivered)
+    for second, values in deliveries.items():
+        for value in values:
+            tally.intervals.delivered(second + 0.5, value)
+            tally.intervals.acked(second + 0.5)
     for value in latencies_s:
         tally.deliver.record(value)
         tally.ack.record(value * 2)
         tally.lag.record(value / 100)
     spec = LoadSpec(url="ws://127.0.0.1:1/x", duration_s=2.0, rate=10.0, sizes=tuple(parse_sizes("1K")))
-    return build_report(spec, tally, [], [], 1000.0, 1002.0)
+    return build_report(spec, run_id, tally, [], [], 100.0, 102.5)
 
 
 def test_reports_merge_counts_series_and_histograms():
-    one = _report({100: Second(3, 3, 6.0, 3.0), 101: Second(2, 2, 2.0, 1.0)}, [0.001, 0.002, 0.003], 5, 5)
-    two = _report({101: Second(4, 4, 40.0, 20.0)}, [0.010, 0.020, 0.030, 0.040], 6, 4)
+    one = _report({100: [0.001, 0.002, 0.003], 101: [0.001, 0.001]}, [0.001, 0.002, 0.003], 5, 5, "one")
+    two = _report({101: [0.010, 0.010, 0.010, 0.010]}, [0.010, 0.020, 0.030, 0.040], 6, 4, "two")
     merged = merge_reports([one, two])
     assert (merged["sent"], merged["delivered"], merged["lost"]) == (11, 9, 2)
-    assert merged["throughput_per_s"] == {"100": 3, "101": 6}
-    assert merged["latency_per_s"]["101"] == [6, 42.0, 20.0]
-    assert merged["rate"] == 20.0 and merged["processes"] == 2
-    both = _report({}, [0.001, 0.002, 0.003, 0.010, 0.020, 0.030, 0.040], 0, 0)
+    assert [row["delivered"] for row in merged["per_second"]] == [3, 6, 0]
+    assert merged["per_second"][1]["deliver_p99_ms"] == 10.007  # 10 ms at 3 significant digits
+    assert merged["rate"] == 20.0 and merged["processes"] == 2 and merged["runs_overlap"]
+    both = _report({}, [0.001, 0.002, 0.003, 0.010, 0.020, 0.030, 0.040], 0, 0, "both")
     assert merged["histograms"] == both["histograms"]
     assert merged["p99_ms"] == both["p99_ms"] and merged["latency"]["ack"]["count"] == 7
 
@@ -173,7 +181,8 @@ def test_open_loop_run_delivers_everything_and_writes_json_and_plot(relay, tmp_p
     assert report["mode"] == "open" and report["sent"] == 150
     assert report["delivered"] == report["acked"] == 150 and report["lost"] == 0
     assert report["duplicates"] == 0 and report["errors"] == 0
-    assert sum(report["throughput_per_s"].values()) == 150
+    assert sum(row["delivered"] for row in report["per_second"]) == 150
+    assert sum(row["sent"] for row in report["per_second"]) == 150
     assert 0 < report["p50_ms"] <= report["p99_ms"] <= report["max_ms"]
     assert Latency.decode(report["histograms"]["deliver"]).count == 150
     assert png.read_bytes().startswith(b"\x89PNG")
@@ -322,8 +331,8 @@ def test_bad_flags_exit_2_with_one_line(args, problem):
 
 @pytest.mark.processes
 def test_merge_command_adds_runs(tmp_path):
-    one = _report({100: Second(3, 3, 6.0, 3.0)}, [0.001, 0.002, 0.003], 3, 3)
-    two = _report({100: Second(1, 1, 1.0, 1.0), 101: Second(1, 1, 1.0, 1.0)}, [0.004, 0.005], 2, 2)
+    one = _report({100: [0.001, 0.002, 0.003]}, [0.001, 0.002, 0.003], 3, 3, "one")
+    two = _report({100: [0.004], 101: [0.005]}, [0.004, 0.005], 2, 2, "two")
     paths = [tmp_path / "a.json", tmp_path / "b.json"]
     for path, report in zip(paths, (one, two), strict=True):
         path.write_text(json.dumps(report))
@@ -331,21 +340,27 @@ def test_merge_command_adds_runs(tmp_path):
     done = loadtest(*map(str, paths), "--json", str(out), tool="loadtest-merge")
     assert done.returncode == 0, done.stdout + done.stderr
     merged = json.loads(out.read_text())
-    assert merged["sent"] == merged["delivered"] == 5 and merged["throughput_per_s"] == {"100": 4, "101": 1}
+    assert merged["sent"] == merged["delivered"] == 5
+    assert [row["delivered"] for row in merged["per_second"]] == [4, 1, 0]
     assert Latency.decode(merged["histograms"]["deliver"]).count == 5
 
 
 @pytest.mark.processes
 def test_merge_command_refuses_bad_input_with_one_line(tmp_path):
     good = tmp_path / "good.json"
-    good.write_text(json.dumps(_report({}, [0.001], 1, 1)))
+    good.write_text(json.dumps(_report({}, [0.001], 1, 1, "good")))
     other_range = json.loads(good.read_text())
     other_range["histogram_config"] = {"lowest_us": 1, "highest_us": 60_000_000, "significant_figures": 2}
+    other_range["runs"][0]["id"] = "other"
+    new_keys = ("per_second", "runs", "run_id", "deliver_histograms_per_s", "stalled_s")
+    older = {key: value for key, value in json.loads(good.read_text()).items() if key not in new_keys}
     cases = {
         "missing.json": (None, "no such file"),
         "text.json": ("not json", "Expecting value"),
         "list.json": ("[1, 2]", "not a wsrelay loadtest report"),
         "range.json": (json.dumps(other_range), "histogram configuration"),
+        "again.json": (good.read_text(), f"run good is already in {good}: the same run twice"),
+        "older.json": (json.dumps(older), "written by an older wsrelay loadtest"),
     }
     for name, (content, problem) in cases.items():
         path = tmp_path / name

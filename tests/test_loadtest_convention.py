@@ -76,8 +76,11 @@ def test_json_to_stdout_is_the_report_alone_and_merges(served, tmp_path):
     assert "wrote" not in done.stderr
 
     paths = [tmp_path / "a.json", tmp_path / "b.json"]
-    for path in paths:
-        path.write_text(done.stdout)
+    paths[0].write_text(done.stdout)
+    twin = {**report, "runs": [{**report["runs"][0], "id": "twin"}]}  # another run just like it
+    paths[1].write_text(json.dumps(twin))
+    refused = wsrelay("loadtest-merge", str(paths[0]), str(paths[0]), "--json", "-")
+    assert refused.returncode == 2 and "the same run twice" in refused.stderr
     merged = wsrelay("loadtest-merge", *map(str, paths), "--json", "-")
     assert merged.returncode == 0, merged.stderr
     whole = json.loads(merged.stdout)

@@ -24,7 +24,8 @@ def test_the_ack_latency_is_labelled_with_the_mode(tmp_path, served, mode):
     report = json.loads(out.read_text())
     assert report["publisher_ack"] == mode and report["acked"] == 50
     assert report["acks_on_store"] == (50 if mode == "stored" else 0)
-    twice = merge_reports([report, report])
+    again = {**report, "runs": [{**report["runs"][0], "id": "another"}]}  # a run just like it
+    twice = merge_reports([report, again])
     assert twice["publisher_ack"] == mode and twice["acks_on_store"] == 2 * report["acks_on_store"]
     older = {key: value for key, value in report.items() if key != "acks_on_store"}
     assert merge_reports([older])["publisher_ack"] == "router"

@@ -102,14 +102,28 @@ class SubscriberConfig(ConnectionConfig):
     """The router side. It never gives up reconnecting (`backoff.max_attempts` is ignored) while
     it is open, and resubscribes every awaited guid after a reconnect.
 
+    - `backoff`: the first reconnect of a dropped connection within 50 ms (then doubling up to
+      10 s while attempts fail): every result published meanwhile waits for the router, and the
+      replay of that backlog is what a new connection starts with (docs/benchmarks.md, "The
+      feedback loop: a resubscribe storm"); 50 ms still spreads a fleet's routers dropped at once;
+
     - `s3`: where ``s3Key`` results are read (None: such a result is returned as it came);
     - `ack_replay_s`: acks sent this long before a connection was lost are sent again after the
       reconnect (a frame written just before the connection died may never have arrived; a second
-      ack is harmless, a lost one leaves the worker resending and the result stored).
+      ack is harmless, a lost one leaves the worker resending and the result stored);
+    - `resubscribe_batch`: after a reconnect, awaited guids are subscribed again this many at a
+      time, each batch closed by a ``ping`` whose ``pong`` releases the next.
     """
 
+    backoff: Backoff = field(default_factory=lambda: Backoff(base_s=0.05))
     s3: S3Config | None = None
     ack_replay_s: float = 5.0
+    resubscribe_batch: int = 100
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.resubscribe_batch < 1:
+            raise ValueError("resubscribe_batch must be at least 1")
 
 
 @dataclass(frozen=True)

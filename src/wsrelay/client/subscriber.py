@@ -5,7 +5,14 @@ On arrival it sends ``ack: <guid>`` at once, then ``unsubscribe: <guid>`` (the r
 Where the router loses work, it does better:
 
 - it reconnects forever while open (full-jitter backoff, capped), not 10 times 5 s, and
-  resubscribes every guid still awaited: the relay delivers a stored result on subscribe;
+  resubscribes every guid still awaited, oldest first: the relay delivers a stored result on
+  subscribe. It does so in batches, each closed by a ``ping`` whose ``pong`` releases the next,
+  the first of 10 and each twice the last up to `SubscriberConfig.resubscribe_batch`, so a
+  connection that dies during the resubscription leaves at most one (small) batch of subscribes
+  for the relay to process in vain (sent all at once,
+  every reconnect cost the relay one invocation per awaited guid, and the awaited guids pile up
+  as soon as reconnects are frequent: docs/benchmarks.md, "The feedback loop: a resubscribe
+  storm");
 - acks sent just before a connection died are sent again after the reconnect, and a result that
   arrives again for a guid already completed is acked again (the relay redelivers only unacked
   results, so a redelivery means the first ack was lost);
@@ -16,6 +23,7 @@ Where the router loses work, it does better:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import OrderedDict, deque
@@ -29,6 +37,13 @@ from wsrelay.client.options import SubscriberConfig
 from wsrelay.client.s3 import ResultBucket, needs_completion
 
 COMPLETED_REMEMBERED = 65536
+# How long a resubscription batch waits for its pong before it sends the next batch anyway:
+# a pong can be lost (the relay's post to this connection throttled), and stalling would leave
+# awaited guids unsubscribed on the new connection.
+PONG_WAIT_S = 5.0
+# The first batch after a reconnect; each pong doubles the next, up to resubscribe_batch. A
+# connection that dies at once (a flapping network) then wastes a few subscribes, not a batch.
+FIRST_BATCH = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +61,14 @@ class Result:
 @dataclass(slots=True)
 class SubscriberStats:
     """Counters: `duplicates` (results for guids no longer awaited), `errors` (``error:`` replies
-    and unreadable frames), `s3_reads`, `acks_replayed`."""
+    and unreadable frames), `s3_reads`, `acks_replayed`, `resubscribes` (subscribes sent again
+    after reconnects)."""
 
     duplicates: int = 0
     errors: int = 0
     s3_reads: int = 0
     acks_replayed: int = 0
+    resubscribes: int = 0
     last_error: str = ""
 
 
@@ -68,6 +85,8 @@ class Subscriber(LinkedClient):
         self._completed: OrderedDict[str, None] = OrderedDict()
         self._acks_sent: deque[tuple[float, str]] = deque()
         self._replay: list[str] = []
+        self._pongs: deque[asyncio.Future[None]] = deque()  # the resubscription's pings, in order
+        self._resubscribing: asyncio.Task[None] | None = None
         self._bucket = ResultBucket(config.s3) if config.s3 is not None else None
 
     @property
@@ -85,7 +104,8 @@ class Subscriber(LinkedClient):
         for task in list(self._tasks):  # results still being fetched from S3: nobody awaits them
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._link.close()
+        await self._link.close()  # its `_on_lost` cancels a resubscription still running
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def subscribe(self, guid: str) -> None:
         """Ask for `guid`'s result; call before the job is enqueued. Sent again after reconnects."""
@@ -123,10 +143,12 @@ class Subscriber(LinkedClient):
     async def _on_frame(self, text: str) -> None:
         received_at = time.monotonic()
         if not text.startswith("{"):
-            if text.startswith("error:"):
+            if text == protocol.PONG:
+                self._on_pong()
+            elif text.startswith("error:"):
                 self.stats.errors += 1
                 self.stats.last_error = text
-            return  # pong, unknown text/object message: nothing to do (as the router)
+            return  # unknown text/object message: nothing to do (as the router)
         try:
             message = json.loads(text)
         except ValueError:
@@ -200,6 +222,11 @@ class Subscriber(LinkedClient):
         cutoff = time.monotonic() - self.config.ack_replay_s
         self._replay = [guid for sent, guid in self._acks_sent if sent >= cutoff]
         self._acks_sent.clear()
+        task, self._resubscribing = self._resubscribing, None
+        if task is not None:  # its batches were for the connection just lost
+            task.cancel()
+        while self._pongs:
+            self._pongs.popleft().cancel()
 
     async def _on_reconnected(self) -> None:
         replay, self._replay = self._replay, []
@@ -209,8 +236,47 @@ class Subscriber(LinkedClient):
             for guid in replay
             for frame in (protocol.ACK_PREFIX + guid, protocol.UNSUBSCRIBE_PREFIX + guid)
         ]
-        frames += [
-            protocol.SUBSCRIBE_PREFIX + guid for guid, future in self._waiters.items() if not future.done()
-        ]
         if frames:
             await self._link.send_all(frames)
+        # Guids subscribed from now on go out on the new connection by themselves.
+        awaited = [guid for guid, future in self._waiters.items() if not future.done()]
+        if awaited:
+            # A task: the link reads no frame (so no pong) until this callback returns.
+            task = asyncio.create_task(self._resubscribe(awaited))
+            self._tasks.add(task)  # awaited by `close`
+            task.add_done_callback(self._tasks.discard)
+            self._resubscribing = task
+
+    async def _resubscribe(self, guids: list[str]) -> None:
+        """Subscribe `guids` again on the new connection, oldest first, one batch per pong (10,
+        then twice the last, up to ``resubscribe_batch``: slow start, as TCP's)."""
+        start, size = 0, min(FIRST_BATCH, self.config.resubscribe_batch)
+        while start < len(guids):
+            chunk, start = guids[start : start + size], start + size
+            awaited = self._waiters
+            batch = [
+                guid for guid in chunk if (future := awaited.get(guid)) is not None and not future.done()
+            ]
+            if not batch:
+                continue
+            pong: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._pongs.append(pong)
+            frames = [protocol.SUBSCRIBE_PREFIX + guid for guid in batch]
+            if not await self._link.send_all([*frames, protocol.PING]):
+                return  # lost: the next reconnect starts over
+            self.stats.resubscribes += len(batch)
+            if start < len(guids):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(pong), PONG_WAIT_S)
+                size = min(2 * size, self.config.resubscribe_batch)
+
+    def _awaits(self, guid: str) -> bool:
+        future = self._waiters.get(guid)
+        return future is not None and not future.done()
+
+    def _on_pong(self) -> None:
+        while self._pongs:
+            pong = self._pongs.popleft()
+            if not pong.done():
+                pong.set_result(None)
+                return

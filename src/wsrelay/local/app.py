@@ -106,7 +106,14 @@ async def _serve(
     port = sock.getsockname()[1]
     lock.name(port)
     management_endpoint = f"http://{settings.host}:{port}/{settings.stage}"
-    faults = Faults(settings.post_410, settings.post_429, settings.drop_disconnect, settings.fault_seed)
+    faults = Faults(
+        settings.post_410,
+        settings.post_429,
+        settings.drop_disconnect,
+        settings.fault_seed,
+        lifetime_mean_s=settings.connection_lifetime_s,
+        window_s=settings.fault_window_s,
+    )
     connections = Connections(settings, GatewayStats(), faults)
     runtime = build_runtime(settings, management_endpoint, connections)
     try:
@@ -120,6 +127,7 @@ async def _serve(
     # Everything imported so far (botocore's models among it) lives until exit: keep it out of
     # the collector's full passes, which otherwise walk it every few thousand allocations.
     gc.freeze()
+    faults.start()  # --fault-window-s counts from the moment the server serves
     announce(
         f"wsrelay serve: websocket={gateway.websocket_url} management={gateway.management_endpoint} "
         f"stats={gateway.stats_url} (runtime {settings.runtime}, store {settings.store})"

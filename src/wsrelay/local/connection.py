@@ -54,6 +54,7 @@ class Connection:
         self.posts = 0
         self.last_active = time.time()
         self.watchdog: asyncio.TimerHandle | None = None
+        self.dropped_at: float | None = None  # when an injected lifetime ends (epoch seconds)
         self._closed_by_gateway: tuple[int, str] | None = None
         self._fragments: list[bytes] = []
         self._binary = False

@@ -70,7 +70,7 @@ class Connections:
         if conn is None or not conn.open:
             return 410
         conn.posts += 1
-        fault = self.faults.post_status(conn.ordinal, conn.posts)
+        fault = self.faults.on_post(conn.ordinal, conn.posts)
         if fault == 410:
             conn.abort()
             return 410

@@ -136,7 +136,7 @@ class Gateway:
     def snapshot(self) -> dict[str, Any]:
         """The ``/_wsrelay/stats`` document."""
         snapshot = self.stats.snapshot(len(self.connections), self.settings.runtime)
-        snapshot["fault_seed"] = self.connections.faults.seed
+        snapshot.update(self.connections.faults.describe())  # started_at, fault_window_s, ...
         functions = self.runtime.describe()
         if functions is not None:
             snapshot["functions"] = functions

@@ -4,6 +4,7 @@ quotas (docs/aws-facts.md)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +76,33 @@ def _route(spec: str) -> str | None:
     if handler and "." not in handler:
         return "the handler must be module.function"
     return None
+
+
+def parse_window(text: str) -> tuple[float, float]:
+    """``--fault-window-s START:END``: seconds after the server starts, 0 <= START < END, both
+    finite; ValueError saying what is wrong."""
+    start_text, colon, end_text = text.partition(":")
+    try:
+        if not colon:
+            raise ValueError
+        start, end = float(start_text), float(end_text)
+    except ValueError:
+        raise ValueError(f"expected START:END in seconds (e.g. 20:40), got {text!r}") from None
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
+        raise ValueError(f"needs finite seconds with 0 <= START < END, got {text!r}")
+    return start, end
+
+
+def window_from_toml(value: object) -> tuple[float, float]:
+    """``fault_window_s`` in a TOML file: ``"20:40"`` or ``[20, 40]``; `UsageError` if bad."""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value):
+        value = f"{value[0]}:{value[1]}"
+    if not isinstance(value, str):
+        raise UsageError(f'fault_window_s: expected "START:END" or [START, END], got {value!r}')
+    try:
+        return parse_window(value)
+    except ValueError as error:
+        raise UsageError(f"fault_window_s: {error}") from None
 
 
 def routes_from_specs(specs: tuple[str, ...]) -> dict[str, str]:
@@ -161,6 +189,24 @@ class GatewaySettings:
     )
     post_429: float = setting(0.0, "answer a fraction F of posts with 429", check=fraction, metavar="F")
     post_latency_ms: float = setting(0.0, "delay every post", unit="ms", check=non_negative)
+    connection_lifetime_s: float | None = setting(
+        None,
+        "close each connection (1001 Going away) after an exponentially distributed lifetime of "
+        "this mean, drawn from --fault-seed and the connection's ordinal: network drops, API "
+        "Gateway's limits (default: no such closes)",
+        unit="s",
+        check=positive,
+        metavar="MEAN",
+    )
+    fault_window_s: tuple[float, float] | None = setting(
+        None,
+        "inject every fault (posts, disconnects, lifetimes) only from START to END seconds after "
+        "the server starts (default: all the time)",
+        unit="s",
+        parse=parse_window,
+        from_toml=window_from_toml,
+        metavar="START:END",
+    )
     fault_seed: int | None = setting(
         None,
         "draw the injected faults from seed N (same connections and messages, same faults); "

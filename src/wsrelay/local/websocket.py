@@ -22,6 +22,7 @@ from websockets.server import ServerProtocol
 from wsrelay.local.authorization import GatewayAuthorizer
 from wsrelay.local.connection import Connection
 from wsrelay.local.events import Api, ConnectionInfo, connect_event, disconnect_event, message_event
+from wsrelay.local.faults import LIFETIME
 from wsrelay.local.iam import SigV4Check
 from wsrelay.local.invoker import Invoker
 from wsrelay.local.open_connections import Connections
@@ -130,6 +131,7 @@ class WebSocketSide:
             return
         proto.send_response(response)
         conn = Connection(info, proto, writer, self.connections.next_ordinal())
+        conn.dropped_at = self.connections.faults.close_at(conn.ordinal, time.time())
         self.connections.add(conn)
         self.stats.connections_opened += 1
         conn.flush()
@@ -142,7 +144,7 @@ class WebSocketSide:
             code, reason = conn.close_status()
             self.stats.closes[code] += 1
             writer.close()
-            if not self.connections.faults.drops_disconnect(conn.ordinal):
+            if not self.connections.faults.on_close(conn.ordinal):
                 await self.invoker.invoke_async("$disconnect", disconnect_event(self.api, info, code, reason))
 
     async def _reject(self, proto: ServerProtocol, writer: asyncio.StreamWriter, status: int) -> None:
@@ -153,7 +155,8 @@ class WebSocketSide:
             await writer.drain()
 
     def _watch(self, conn: Connection) -> None:
-        """Close the connection at its idle or max-duration deadline (re-armed until then).
+        """Close the connection at its idle or max-duration deadline, or at the end of its
+        injected lifetime (re-armed until then).
 
         A timer per connection instead of a timeout per read: `asyncio.wait_for` around every
         read costs the gateway CPU on every frame (docs/benchmarks.md).
@@ -163,6 +166,16 @@ class WebSocketSide:
             conn.last_active + self.settings.idle_timeout_s,
             conn.info.connected_at_ms / 1000 + self.settings.max_duration_s,
         )
+        if conn.dropped_at is not None and now >= conn.dropped_at:
+            conn.dropped_at = None
+            faults = self.connections.faults
+            # A timer that fires late (a busy loop) past the window's end injects nothing.
+            if faults.active(now):
+                faults.record(LIFETIME)
+                conn.close(CloseCode.GOING_AWAY)
+                return
+        if conn.dropped_at is not None:
+            deadline = min(deadline, conn.dropped_at)
         if now >= deadline:
             conn.close(CloseCode.GOING_AWAY)
         else:

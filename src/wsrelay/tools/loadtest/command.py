@@ -37,6 +37,7 @@ Exit status: 0 nothing lost, unacked or corrupted (and p99 within --max-p99-ms),
 130 interrupted. With --json -, stdout holds the JSON only; tables and progress go to stderr."""
 
 PNG = ".png"
+STATS_TIMEOUT_S = 2.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +71,7 @@ def load_spec(settings: LoadSettings) -> LoadSpec:
         headers=settings.headers,
         token=settings.bearer_token,
         s3=s3,
-        run_id=secrets.token_hex(3),
+        run_id=secrets.token_hex(6),
     )
 
 
@@ -87,6 +88,29 @@ def check_bucket(s3: S3Config) -> None:
         client.head_bucket(Bucket=s3.bucket)
     except (BotoCoreError, ClientError) as error:
         raise CannotRun(f"S3 bucket {s3.bucket} at {s3.endpoint_url}: {error}") from None
+
+
+def server_stats(url: str) -> dict[str, Any] | None:
+    """What the local stack (``wsrelay serve``) says about itself at ``/_wsrelay/stats``: its
+    start and fault window, for the plot. Only asked of ``ws://`` endpoints (API Gateway serves
+    ``wss://`` only); None when nothing there answers with them."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "ws":
+        return None
+    stats_url = urllib.parse.urlunsplit(("http", parts.netloc, "/_wsrelay/stats", "", ""))
+    try:
+        with urllib.request.urlopen(stats_url, timeout=STATS_TIMEOUT_S) as response:
+            stats = json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stats, dict) or "started_at" not in stats:
+        return None
+    keys = ("started_at", "fault_window_s", "fault_seed", "faults_injected")
+    return {"stats_url": stats_url, **{key: stats.get(key) for key in keys}}
 
 
 def execute(spec: LoadSpec, processes: int, progress: LiveProgress) -> dict[str, Any]:
@@ -106,10 +130,13 @@ def execute(spec: LoadSpec, processes: int, progress: LiveProgress) -> dict[str,
 
     try:
         if processes > 1:
-            return run_processes(spec, processes, progress.show)
-        return asyncio.run(Generator(spec, tick if progress.enabled else None).run())
+            report = run_processes(spec, processes, progress.show)
+        else:
+            report = asyncio.run(Generator(spec, tick if progress.enabled else None).run())
     except (ConnectError, GeneratorFailed) as error:
         raise CannotRun(str(error)) from None
+    report["server"] = server_stats(spec.url)
+    return report
 
 
 def run(args: argparse.Namespace) -> int:

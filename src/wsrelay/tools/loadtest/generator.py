@@ -68,6 +68,7 @@ class LoadSpec:
     s3: S3Config | None = None
     run_id: str = "run"
     process_index: int = 0
+    processes: int = 1  # generators of the run (``--processes``)
     phase_s: float = 0.0  # this generator's schedule is shifted by this much (interleaves processes)
 
 
@@ -85,6 +86,13 @@ class Generator:
         self.deadline = float("inf")
         self.tasks: set[asyncio.Future[Any]] = set()  # jobs and publishes still running
         self.stopped = False  # a job timer that fires after this starts nothing
+
+    @property
+    def generator_id(self) -> str:
+        """This generator's run id in its report: the run's, with the process's index when the
+        run has several (loadtest-merge refuses an id twice)."""
+        spec = self.spec
+        return spec.run_id if spec.processes == 1 else f"{spec.run_id}.{spec.process_index}"
 
     def _own(self, future: F) -> F:
         """Keep `future` until it is done, to cancel it if the run stops first."""
@@ -112,7 +120,9 @@ class Generator:
                 self.tick(self.tally)
             await self._close()
         self.tally.cpu_s = time.process_time() - started_cpu
-        return build_report(spec, self.tally, self.routers, self.workers, started_wall, time.time())
+        return build_report(
+            spec, self.generator_id, self.tally, self.routers, self.workers, started_wall, time.time()
+        )
 
     async def _stop(self) -> None:
         """Start no more jobs; cancel every task still running and wait for them."""
@@ -225,7 +235,7 @@ class Generator:
         router = self.routers[index % len(self.routers)]
         worker = self.workers[index % len(self.workers)]
         body = Payloads.result(guid, index, self.payloads.draw())
-        tally.sent += 1
+        tally.job_sent()
         await router.subscribe(guid)
         publish_at = due + self.spec.enqueue_delay_s
         delay = publish_at - time.monotonic()

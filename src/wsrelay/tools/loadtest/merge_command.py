@@ -1,6 +1,7 @@
 """``wsrelay loadtest-merge A.json B.json ... [--json OUT] [--plot F.png]``: one report of runs
-made on several machines (counts added, histograms merged exactly, per-second series added),
-judged as `wsrelay loadtest` judges one run (the same ``--max-p99-ms``).
+made on several machines (counts added, histograms merged exactly, per-second series merged by
+wall-clock second, a run given twice refused), judged as `wsrelay loadtest` judges one run (the
+same ``--max-p99-ms``).
 
 Exit status: 0 the merged run passed; 1 it lost something or p99 exceeded the bound; 2 for bad
 flags or a report that is missing ("no such file"), unreadable or not mergeable; 3 when an
@@ -20,9 +21,11 @@ from wsrelay.cli.command import Command, add_json, add_plot
 from wsrelay.tools.loadtest.settings import MergeSettings
 
 DESCRIPTION = """\
-Merge the --json reports of wsrelay loadtest runs made at the same time on several machines
-into one: counts and per-second series added, latency histograms merged exactly (the merged
-percentiles are those of all jobs together). Machines need synchronized clocks (NTP).
+Merge the --json reports of wsrelay loadtest runs made on several machines into one: counts
+added, latency histograms merged exactly (the merged percentiles are those of all jobs together),
+per-second series merged by wall-clock second. Runs that did not overlap stay apart in time (and
+it says so); rates come from the time the runs cover. A run given twice is refused (each run
+has an id). Machines need synchronized clocks (NTP).
 
 Exit status: 0 the merged run passed, 1 it lost something or p99 exceeded --max-p99-ms, 2 usage
 error (a report missing, unreadable or not mergeable), 3 an output cannot be written,
@@ -66,11 +69,26 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib  # noqa: F401
 
     reports = [read_report(path) for path in args.reports]
+    _refuse_repeated_runs(args.reports, reports)
     try:
         merged = merge_reports(reports)
     except (ReportError, HistogramError) as error:
         raise UsageError(f"{_which(args.reports, reports)}: {error}") from None
     return conclude("loadtest-merge", merged, args.json, args.plot, settings.max_p99_ms)
+
+
+def _refuse_repeated_runs(paths: list[Path], reports: list[Any]) -> None:
+    """`UsageError` naming both files when a run is in two of them (or twice in one)."""
+    seen: dict[str, Path] = {}
+    for path, report in zip(paths, reports, strict=True):
+        runs = report.get("runs") if isinstance(report, dict) else None
+        for run in runs if isinstance(runs, list) else []:
+            run_id = run.get("id") if isinstance(run, dict) else None
+            if run_id is None:
+                continue
+            if run_id in seen:
+                raise UsageError(f"{path}: run {run_id} is already in {seen[run_id]}: the same run twice")
+            seen[run_id] = path
 
 
 def _which(paths: list[Path], reports: list[Any]) -> str:

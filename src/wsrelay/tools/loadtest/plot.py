@@ -1,4 +1,13 @@
-"""``--plot FILE.png``: latency over time, the latency distribution and throughput, in one figure.
+"""``--plot FILE.png``: delivery latency per second (p50 and p99), sent / delivered / acked per
+second, and the latency distribution, in one figure (`figure` builds it, `plot` writes it).
+
+What the over-time panels show, so that an operator can read them (docs/verification.md):
+- every second of the run is a point: a second with no delivery is a zero in the counts (a dip)
+  and a gap in the latency lines, never a line drawn across it; seconds between runs that did
+  not overlap (``loadtest-merge``) are gaps in every line;
+- the partial first and last seconds of a run are left out of the counts panel (they would pass
+  for stalls);
+- the fault window, when the local stack reports one, is shaded.
 
 matplotlib is imported here only, with the Agg backend (no display needed), so runs without
 ``--plot`` never pay for it.
@@ -6,29 +15,62 @@ matplotlib is imported here only, with the Agg backend (no display needed), so r
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsrelay.tools.loadtest.report import latencies_of
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-def plot(report: dict[str, Any], path: Path) -> None:
-    """Write the three panels of `report` to `path`, a PNG image (OSError if it cannot)."""
+NAN = float("nan")
+
+
+def timeline(report: dict[str, Any], key: str, *, full_only: bool = False) -> tuple[list[int], list[float]]:
+    """(t, value) of `key` for every second from the first to the last: NaN where the value is
+    missing (no sample, or a second outside every run), or the second partial and `full_only`."""
+    rows = {row["t"]: row for row in report.get("per_second", [])}
+    if not rows:
+        return [], []
+    ts = list(range(min(rows), max(rows) + 1))
+    values = []
+    for t in ts:
+        row = rows.get(t)
+        value = None if row is None or (full_only and row["partial"]) else row[key]
+        values.append(NAN if value is None else float(value))
+    return ts, values
+
+
+def fault_window(report: dict[str, Any]) -> tuple[float, float] | None:
+    """The server's fault window in the report's ``t`` (seconds after ``floor(started_at)``)."""
+    server = report.get("server") or {}
+    window = server.get("fault_window_s")
+    if not window or server.get("started_at") is None:
+        return None
+    t0 = math.floor(report["started_at"])
+    return server["started_at"] + window[0] - t0, server["started_at"] + window[1] - t0
+
+
+def figure(report: dict[str, Any]) -> Figure:
+    """The three panels of `report`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (over_time, distribution, throughput) = plt.subplots(3, 1, figsize=(10, 12))
-    figure.suptitle(f"wsrelay loadtest {report.get('url', '')}")
-    per_second = report.get("latency_per_s", {})
-    start = min((int(s) for s in report.get("throughput_per_s", {}) or per_second), default=0)
+    result, (over_time, counts, distribution) = plt.subplots(3, 1, figsize=(10, 12))
+    counts.sharex(over_time)  # the two time panels share their seconds
+    result.suptitle(f"wsrelay loadtest {report.get('url', '')}")
+    window = fault_window(report)
 
-    seconds = [int(s) - start for s in per_second]
-    over_time.plot(seconds, [v[1] / v[0] for v in per_second.values()], label="mean")
-    over_time.plot(seconds, [v[2] for v in per_second.values()], label="max", alpha=0.7)
+    for key, label in (("deliver_p50_ms", "p50"), ("deliver_p99_ms", "p99")):
+        ts, values = timeline(report, key)
+        over_time.plot(ts, values, label=label, marker=".", markersize=3)
     over_time.set(title="publish -> deliver latency per second", xlabel="s", ylabel="ms")
-    over_time.legend()
+    if any(not math.isnan(v) and v > 0 for v in timeline(report, "deliver_p99_ms")[1]):
+        over_time.set_yscale("log")
 
     for name, label in (
         ("deliver", "publish -> deliver"),
@@ -46,14 +88,31 @@ def plot(report: dict[str, Any], path: Path) -> None:
     distribution.set(title="latency distribution", xlabel="percentile", ylabel="ms")
     distribution.legend()
 
-    for key, label in (("throughput_per_s", "delivered/s"), ("acks_per_s", "acked/s")):
-        series = report.get(key, {})
-        throughput.plot([int(s) - start for s in series], list(series.values()), label=label)
-    throughput.set(title="throughput per wall-clock second", xlabel="s", ylabel="jobs/s")
-    throughput.legend()
+    for key in ("sent", "delivered", "acked"):
+        ts, values = timeline(report, key, full_only=True)
+        counts.plot(ts, values, label=key, marker=".", markersize=3)
+    counts.set(
+        title="per wall-clock second (partial first and last seconds left out)", xlabel="s", ylabel="jobs"
+    )
 
-    figure.tight_layout()
+    for axes in (over_time, counts):
+        _shade(axes, window)
+        axes.legend()
+    result.tight_layout()
+    return result
+
+
+def _shade(axes: Axes, window: tuple[float, float] | None) -> None:
+    if window is not None:
+        axes.axvspan(window[0], window[1], color="tab:red", alpha=0.12, label="fault window")
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Write `figure(report)` to `path`, a PNG image (OSError if it cannot)."""
+    import matplotlib.pyplot as plt
+
+    drawn = figure(report)
     try:
-        figure.savefig(path, dpi=100, format="png")
+        drawn.savefig(path, dpi=100, format="png")
     finally:
-        plt.close(figure)
+        plt.close(drawn)

@@ -48,6 +48,7 @@ def split(spec: LoadSpec, processes: int) -> list[LoadSpec]:
                 routers=max(1, _share(spec.routers, processes, index)),
                 workers=max(1, _share(spec.workers, processes, index)),
                 process_index=index,
+                processes=processes,
                 phase_s=0.0 if spec.rate is None else index / spec.rate,
             )
         )
@@ -120,8 +121,13 @@ def run_processes(spec: LoadSpec, processes: int, show: Callable[[Snapshot], Non
             if child.is_alive() and len(reports) < processes:
                 child.terminate()
             child.join(timeout=5)
-    merged = merge_reports(reports[index] for index in sorted(reports))
+    # One run split over processes: its schedule's rate and duration, not the union of the
+    # children's (whose clocks start a few milliseconds apart).
+    merged = merge_reports(
+        (reports[index] for index in sorted(reports)), duration_s=spec.duration_s, rate=spec.rate
+    )
     merged["processes"] = processes
+    merged["run_id"] = spec.run_id
     return merged
 
 

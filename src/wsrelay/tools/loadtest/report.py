@@ -4,17 +4,25 @@ or machines) exactly, and shown as a table.
 Counts add up; the publisher ack mode (``stored`` or ``router``) follows from the acks the relay
 sent itself, and labels the ack latency; histograms are HdrHistograms in one configuration, so
 their merge is exact and the merged percentiles are those of all jobs together; per-second series
-are keyed by wall-clock second and added per second (machines need synchronized clocks, as NTP gives them).
+(`wsrelay.tools.loadtest.seconds`) are kept by wall-clock second and merged second by second
+(machines need synchronized clocks, as NTP gives them).
+
+Each generator's report is one run with an id (``runs``); a merge refuses a run it already has,
+and keeps runs that did not overlap apart in time: the merged duration, rate and throughput come
+from the union of the runs' load periods, and ``spans`` lists the disjoint periods they cover.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
+from wsrelay.tools.loadtest import seconds
 from wsrelay.tools.loadtest.histograms import CONFIG, PERCENTILES, Latency
 
 if TYPE_CHECKING:
@@ -38,7 +46,6 @@ COUNTS = (
     "acks_replayed",
 )
 HISTOGRAMS = ("deliver", "ack", "lag")
-SERIES = ("throughput_per_s", "acks_per_s")
 
 
 class ReportError(ValueError):
@@ -47,6 +54,7 @@ class ReportError(ValueError):
 
 def build_report(
     spec: LoadSpec,
+    run_id: str,
     tally: Tally,
     routers: Sequence[Subscriber],
     workers: Sequence[Publisher],
@@ -88,23 +96,31 @@ def build_report(
         "sizes": ",".join(f"{r.low}-{r.high}:{r.weight:g}" for r in spec.sizes),
         "started_at": started_at,
         "ended_at": ended_at,
+        "run_id": run_id,
+        "runs": [
+            {
+                "id": run_id,
+                "started_at": started_at,
+                "ended_at": ended_at,
+                "duration_s": spec.duration_s,
+                "rate": spec.rate,
+            }
+        ],
     }
-    seconds = sorted(tally.seconds.items())
-    series = {
-        "throughput_per_s": {str(s): v.delivered for s, v in seconds if v.delivered},
-        "acks_per_s": {str(s): v.acked for s, v in seconds if v.acked},
-        "latency_per_s": {
-            str(s): [v.delivered, round(v.latency_sum_ms, 3), round(v.latency_max_ms, 3)]
-            for s, v in seconds
-            if v.delivered
-        },
-    }
+    histograms = {second: Latency.decode(text) for second, text in tally.intervals.histograms().items()}
     latencies = {"deliver": tally.deliver, "ack": tally.ack, "lag": tally.lag}
-    return finish({**run, **counts, **series, "errors_sample": list(tally.error_samples)}, latencies)
+    report = {**run, **counts, "errors_sample": list(tally.error_samples)}
+    return finish(report, latencies, tally.intervals.counts, histograms)
 
 
-def finish(report: dict[str, Any], latencies: dict[str, Latency]) -> dict[str, Any]:
-    """Add what follows from the counts and histograms: lost, unacked, percentiles, encodings."""
+def finish(
+    report: dict[str, Any],
+    latencies: dict[str, Latency],
+    counts: dict[int, seconds.Counts],
+    per_second: dict[int, Latency],
+) -> dict[str, Any]:
+    """Add what follows from the counts and histograms: lost, unacked, percentiles, encodings,
+    the per-second series."""
     report["lost"] = report["sent"] - report["delivered"]
     report["unacked"] = report["published"] - report["acked"]
     report["publisher_ack"] = publisher_ack(report["acked"], int(report.get("acks_on_store", 0)))
@@ -116,6 +132,11 @@ def finish(report: dict[str, Any], latencies: dict[str, Latency]) -> dict[str, A
     report["latency"] = {name: latency.summary() for name, latency in latencies.items()}
     report["histograms"] = {name: latency.encode() for name, latency in latencies.items()}
     report["histogram_config"] = dict(CONFIG)
+    spans = [seconds.Span(run["started_at"], run["ended_at"]) for run in report["runs"]]
+    rows = seconds.series(counts, per_second, spans, math.floor(report["started_at"]))
+    report["per_second"] = rows
+    report["stalled_s"] = seconds.stalled(rows)
+    report["deliver_histograms_per_s"] = seconds.encode(per_second)
     return report
 
 
@@ -142,61 +163,66 @@ def check(report: object) -> dict[str, Any]:
     """`report` if it looks like a loadtest report; ReportError naming what is missing."""
     if not isinstance(report, dict) or report.get("tool") != TOOL:
         raise ReportError(f"not a {TOOL} report")
-    missing = [key for key in (*COUNTS, "duration_s", "histograms", "started_at") if key not in report]
+    required = (*COUNTS, "duration_s", "histograms", "started_at", "runs", "per_second")
+    missing = [key for key in (*required, "deliver_histograms_per_s") if key not in report]
     if missing:
-        raise ReportError(f"missing {', '.join(missing)}")
+        old = "runs" in missing or "per_second" in missing
+        hint = " (written by an older wsrelay loadtest: run it again)" if old else ""
+        raise ReportError(f"missing {', '.join(missing)}{hint}")
     if report.get("histogram_config") != CONFIG:
         raise ReportError(f"histogram configuration {report.get('histogram_config')} differs from {CONFIG}")
     return report
 
 
-def merge_reports(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """One report of several generators' runs: counts and series added, histograms merged."""
+def merge_reports(
+    reports: Iterable[dict[str, Any]], *, duration_s: float | None = None, rate: float | None = None
+) -> dict[str, Any]:
+    """One report of several runs: counts added, histograms merged exactly, per-second series
+    merged by wall-clock second. ReportError if a run appears twice. `duration_s` and `rate`
+    override the union's (the generator processes of one run)."""
     reports = [check(report) for report in reports]
     if not reports:
         raise ReportError("nothing to merge")
+    runs: list[dict[str, Any]] = []
+    for report in reports:
+        for run in report["runs"]:
+            if any(run["id"] == seen["id"] for seen in runs):
+                raise ReportError(f"run {run['id']} is already in another report (the same run twice)")
+            runs.append(run)
+    runs.sort(key=lambda run: run["started_at"])
     first = reports[0]
     merged: dict[str, Any] = {key: first.get(key) for key in ("tool", "url", "mode", "arrivals", "sizes")}
     merged["urls"] = sorted({report.get("url") for report in reports})
-    for key in ("routers", "workers", "processes", "pairs", "rate"):
+    for key in ("routers", "workers", "processes", "pairs"):
         values = [report.get(key) for report in reports if report.get(key) is not None]
         merged[key] = sum(values) if values else None
-    merged["duration_s"] = max(report["duration_s"] for report in reports)
+    load = seconds.union((run["started_at"], run["started_at"] + run["duration_s"]) for run in runs)
+    merged["duration_s"] = duration_s or round(sum(end - start for start, end in load), 3)
+    if rate is None and merged["mode"] == "open" and all(run.get("rate") for run in runs):
+        rate = round(sum(run["rate"] * run["duration_s"] for run in runs) / merged["duration_s"], 3)
+    merged["rate"] = rate
     merged["enqueue_delay_ms"] = first.get("enqueue_delay_ms")
-    merged["started_at"] = min(report["started_at"] for report in reports)
-    merged["ended_at"] = max(report.get("ended_at", report["started_at"]) for report in reports)
+    merged["started_at"] = min(run["started_at"] for run in runs)
+    merged["ended_at"] = max(run["ended_at"] for run in runs)
+    merged["run_id"] = None
+    merged["runs"] = runs
+    spans = seconds.union((run["started_at"], run["ended_at"]) for run in runs)
+    merged["spans"] = [[round(start, 3), round(end, 3)] for start, end in spans]
+    merged["runs_overlap"] = len(spans) == 1
     for key in COUNTS:
         merged[key] = sum(int(report[key]) for report in reports)
     # Optional: reports written before publisher_ack existed lack it (all of their acks were relayed).
     merged["acks_on_store"] = sum(int(report.get("acks_on_store", 0)) for report in reports)
     merged["generator_cpu_s"] = round(sum(float(report.get("generator_cpu_s", 0.0)) for report in reports), 3)
-    for key in SERIES:
-        merged[key] = _add_series(report.get(key, {}) for report in reports)
-    merged["latency_per_s"] = _merge_latency_series(report.get("latency_per_s", {}) for report in reports)
+    merged["server"] = next((report["server"] for report in reports if report.get("server")), None)
     samples = [sample for report in reports for sample in report.get("errors_sample", [])]
     merged["errors_sample"] = list(dict.fromkeys(samples))[:5]
     latencies = latencies_of(reports[0])
     for report in reports[1:]:
         for name, latency in latencies_of(report).items():
             latencies[name].add(latency)
-    return finish(merged, latencies)
-
-
-def _add_series(series: Iterable[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for one in series:
-        for second, value in one.items():
-            total[second] = total.get(second, 0) + int(value)
-    return dict(sorted(total.items()))
-
-
-def _merge_latency_series(series: Iterable[dict[str, list[float]]]) -> dict[str, list[float]]:
-    total: dict[str, list[float]] = {}
-    for one in series:
-        for second, (count, sum_ms, max_ms) in one.items():
-            was = total.get(second, [0, 0.0, 0.0])
-            total[second] = [was[0] + count, round(was[1] + sum_ms, 3), max(was[2], max_ms)]
-    return dict(sorted(total.items()))
+    counts, per_second = seconds.merge(reports)
+    return finish(merged, latencies, counts, per_second)
 
 
 def render(report: dict[str, Any], console: Console) -> None:
@@ -220,7 +246,19 @@ def render(report: dict[str, Any], console: Console) -> None:
     if report["s3_offloaded"]:
         counts.add_row("via S3", str(report["s3_offloaded"]))
     counts.add_row("throughput (delivered/s)", f"{report['throughput_avg_per_s']:.1f}")
+    stalls = report.get("stalled_s", [])
+    counts.add_row("seconds without a delivery", str(len(stalls)), style="bold red" if stalls else "")
     console.print(counts)
+    spans = report.get("spans", [])
+    if len(spans) > 1:
+        gaps = [later[0] - earlier[1] for earlier, later in itertools.pairwise(spans)]
+        console.print(
+            f"note: the runs do not overlap in time: {len(spans)} separate periods, "
+            f"{', '.join(f'{gap:.1f} s' for gap in gaps)} apart; the per-second series keeps them "
+            "apart and the rates come from the time they cover",
+            style="yellow",
+            highlight=False,
+        )
     latency = Table(title="latency (ms, from the intended publish time)")
     latency.add_column("")
     for name, _ in PERCENTILES:

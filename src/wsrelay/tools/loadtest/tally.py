@@ -1,4 +1,5 @@
-"""What one load generator counts while it runs: jobs, latencies and per-second series."""
+"""What one load generator counts while it runs: jobs, latencies and per-second series
+(`wsrelay.tools.loadtest.seconds`)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,9 @@ import time
 from dataclasses import dataclass, field
 
 from wsrelay.tools.loadtest.histograms import Latency
+from wsrelay.tools.loadtest.seconds import Intervals
 
 ERROR_SAMPLES = 5
-
-
-@dataclass
-class Second:
-    """One wall-clock second: deliveries, acks and the delivery latencies' sum and max (ms)."""
-
-    delivered: int = 0
-    acked: int = 0
-    latency_sum_ms: float = 0.0
-    latency_max_ms: float = 0.0
 
 
 @dataclass
@@ -37,25 +29,19 @@ class Tally:
     deliver: Latency = field(default_factory=Latency)
     ack: Latency = field(default_factory=Latency)
     lag: Latency = field(default_factory=Latency)
-    seconds: dict[int, Second] = field(default_factory=dict)
+    intervals: Intervals = field(default_factory=Intervals)  # per wall-clock second
     error_samples: list[str] = field(default_factory=list)
 
-    def _second(self) -> Second:
-        now = int(time.time())
-        second = self.seconds.get(now)
-        if second is None:
-            second = self.seconds[now] = Second()
-        return second
+    def job_sent(self) -> None:
+        """A job started (its subscribe is being sent)."""
+        self.sent += 1
+        self.intervals.sent(time.time())
 
     def delivered_after(self, seconds: float) -> None:
         """A result arrived `seconds` after its intended publish time."""
         self.delivered += 1
         self.deliver.record(seconds)
-        second = self._second()
-        second.delivered += 1
-        ms = seconds * 1000.0
-        second.latency_sum_ms += ms
-        second.latency_max_ms = max(second.latency_max_ms, ms)
+        self.intervals.delivered(time.time(), seconds)
 
     def acked_after(self, seconds: float, on_store: bool = False) -> None:
         """An ack reached the publisher `seconds` after the intended publish time (`on_store`:
@@ -63,7 +49,7 @@ class Tally:
         self.acked += 1
         self.acks_on_store += on_store
         self.ack.record(seconds)
-        self._second().acked += 1
+        self.intervals.acked(time.time())
 
     def error(self, text: str) -> None:
         """Keep the first few distinct error messages for the report."""
