@@ -24,6 +24,7 @@ from wsrelay.client import (
     Subscriber,
     SubscriberConfig,
 )
+from wsrelay.client import publisher as publisher_module
 
 
 def test_extra_headers_reach_the_upgrade_and_idle_connections_send_text_ping():
@@ -274,3 +275,33 @@ def test_a_reconnect_resubscribes_in_batches_each_released_by_a_pong(batch, guid
     assert connections[1] == [*batches[0], "ping"]
     assert connections[2] == [frame for one in batches for frame in [*one, "ping"]]
     assert resubscribes == sizes[0] + guids
+
+
+def test_a_connection_lost_long_after_the_send_does_not_count_towards_giving_up(monkeypatch):
+    """Connections that die while the ack is slow (not on the frame itself) reset the count: the
+    result is published once the relay acks, however many such losses came before."""
+    monkeypatch.setattr(publisher_module, "LOST_RIGHT_AFTER_S", 0.05)
+
+    async def scenario():
+        connections = {"n": 0}
+
+        async def handler(ws):
+            connections["n"] += 1
+            async for message in ws:
+                if not message.startswith("{"):
+                    continue
+                if connections["n"] <= 3:  # no ack; the connection dies a while after the send
+                    await asyncio.sleep(0.3)
+                    ws.transport.abort()
+                    return
+                guid = json.loads(message)["guid"]
+                await ws.send(json.dumps({"type": "ack", "guid": guid, "acknowledgedBy": "R"}))
+
+        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            config = PublisherConfig(f"ws://127.0.0.1:{port}/x", backoff=FAST, max_lost_sends=2)
+            async with Publisher(config) as pub:
+                return await pub.publish("slow-acks", {"code": 0})
+
+    ack = run(scenario())
+    assert ack.acknowledged_by == "R" and ack.sends == 4

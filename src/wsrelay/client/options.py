@@ -134,9 +134,9 @@ class PublisherConfig(ConnectionConfig):
     - `offload_threshold`: results whose JSON is longer, in UTF-8 bytes, go to S3 first (needs
       `s3`). The worker counts JavaScript string length; bytes are never fewer, and bytes are what
       the relay's 32 KB frame limit counts;
-    - `max_lost_sends`: a result whose connection is lost right after each of this many sends
-      in a row fails with `PublishFailed` (a relay that closes on it, e.g. 1009, would otherwise
-      be retried forever);
+    - `max_lost_sends`: a result whose connection is lost right after (within 1 s of) each of
+      this many sends in a row fails with `PublishFailed` (a relay that closes on it, e.g. 1009,
+      would otherwise be retried forever); a loss later, while the ack is slow, resets the count;
     - `backoff`: bounded by default (`max_attempts` 10): a publish raises `PublishFailed` when the
       relay stays unreachable, instead of hanging.
     """

@@ -31,6 +31,10 @@ class ResultTooLarge(PublishFailed):
     """A result over the offload threshold with no S3 configured: the relay cannot carry it."""
 
 
+# A connection lost within this long of a send counts as lost "right after" it (`max_lost_sends`).
+LOST_RIGHT_AFTER_S = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Ack:
     """The relay's ack: who acknowledged, when it arrived (``time.monotonic()``), how many sends
@@ -125,6 +129,7 @@ class Publisher(LinkedClient):
             if not await self._link.send(text):
                 continue  # the connection died under us: wait for the next one
             sends += 1
+            sent_at = loop.time()
             try:
                 async with asyncio.timeout(cfg.ack_timeout_s):
                     outcome = await answer
@@ -137,7 +142,10 @@ class Publisher(LinkedClient):
                 self.stats.resends += 1
                 continue
             if outcome is None:
-                lost += 1
+                # Only a loss right after the send counts towards giving up: a relay that closes
+                # on this very frame (1009) does so at once, while a connection that lived on and
+                # dropped later, during a slow ack, says nothing about the result.
+                lost = lost + 1 if loop.time() - sent_at <= LOST_RIGHT_AFTER_S else 0
                 if lost >= cfg.max_lost_sends:
                     raise PublishFailed(
                         guid, sends, f"the connection was lost after each of {lost} sends in a row"
