@@ -234,7 +234,13 @@ function chart(svg, series, now) {
   series.forEach((points, i) => {
     const xy = points.filter((p) => p[1] !== null && p[0] >= now - WINDOW_S)
       .map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`);
-    if (xy.length) parts.push(`<polyline class="s${i}" points="${xy.join(" ")}"/>`);
+    if (xy.length > 1) parts.push(`<polyline class="s${i}" points="${xy.join(" ")}"/>`);
+    if (xy.length < 60) { // sparse data: dots, so a lone second shows
+      for (const p of xy) {
+        const [cx, cy] = p.split(",");
+        parts.push(`<circle class="s${i}" cx="${cx}" cy="${cy}" r="2"/>`);
+      }
+    }
   });
   svg.innerHTML = parts.join("");
 }
