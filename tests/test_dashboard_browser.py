@@ -36,7 +36,9 @@ INSTALL = (
     "install Debian's chromium (apt-get install -y chromium, as root; .ci/run does it) and "
     "Playwright for Python (.venv/bin/pip install -e '.[dev]')"
 )
-ARTIFACTS = Path(os.environ.get("WSRELAY_ARTIFACTS", Path(__file__).resolve().parents[1] / ".wsrelay" / "artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("WSRELAY_ARTIFACTS", Path(__file__).resolve().parents[1] / ".wsrelay" / "artifacts")
+)
 TIMEOUT_MS = 15_000  # a bound for a broken page, not a performance claim
 
 pytestmark = pytest.mark.processes
@@ -87,7 +89,9 @@ def test_the_dashboard_in_chromium(served, capsys):
                 errors: list[str] = []
                 page.on("pageerror", lambda error: errors.append(str(error)))
                 await page.goto(url)
-                await expect(page.locator("#status")).to_have_attribute("data-state", "live", timeout=TIMEOUT_MS)
+                await expect(page.locator("#status")).to_have_attribute(
+                    "data-state", "live", timeout=TIMEOUT_MS
+                )
 
                 router, router_id = await new_connection(server, set())
                 row = page.locator(f'#connections tr[data-connection="{router_id}"]')

@@ -16,6 +16,7 @@ from wsrelay.local.dashboard.feed import Feed, as_dict, frame_of, post_of
 from wsrelay.local.dashboard.guard import TOKEN_FILE, Guard, new_token, own_origins
 from wsrelay.local.dashboard.observed import LiveFaults
 from wsrelay.local.faults import Faults
+from wsrelay.local.runtimes.base import Failure, Invocation
 
 
 class FakeStream:
@@ -70,13 +71,20 @@ def test_posts_are_told_apart():
 def test_events_follow_the_documented_schema():
     feed = Feed()
     feed.connect("c1", 1, "subscriber", "127.0.0.1")
-    feed.invocation("c1", "$default", "ok", 200, 2.5, False, "subscribe: job-1")
+    feed.invocation("c1", "$default", Invocation(200, duration_ms=2.5), "subscribe: job-1")
     feed.post("c1", b'{"guid":"job-1"}', 410)
     feed.fault(1, "post-410")
     feed.disconnect("c1", 1000, "Normal closure")
-    feed.invocation("c1", "$disconnect", "ok", 200, 1.0, True, None)
+    feed.invocation("c1", "$disconnect", Invocation(200, cold_start=True, duration_ms=1.0), None)
     events = [as_dict(e) for e in feed.ring]
-    assert [e["kind"] for e in events] == ["connect", "invocation", "post", "fault", "disconnect", "invocation"]
+    assert [e["kind"] for e in events] == [
+        "connect",
+        "invocation",
+        "post",
+        "fault",
+        "disconnect",
+        "invocation",
+    ]
     assert all(set(e) >= {"kind", "t", "connectionId"} for e in events)
     connect, message, post, fault, disconnect, close = events
     assert connect["role"] == "subscriber" and connect["ordinal"] == 1
@@ -90,10 +98,38 @@ def test_events_follow_the_documented_schema():
     assert feed.traffic == {}  # the closed connection's counters are gone
 
 
+@pytest.mark.parametrize(
+    ("invocation", "outcome"),
+    [
+        (Invocation(200), "ok"),
+        (Invocation(400), "ok"),  # the handler answered: the client's fault, not an error
+        (Invocation(502), "error"),
+        (Invocation(None, Failure.ERROR), "error"),
+        (Invocation(None, Failure.THROTTLED), "throttled"),
+        (Invocation(None, Failure.TIMEOUT), "timeout"),
+    ],
+)
+def test_an_invocations_outcome(invocation, outcome):
+    feed = Feed()
+    feed.invocation("c1", "$default", invocation, None)
+    assert as_dict(feed.ring[0])["outcome"] == outcome
+
+
+def test_the_ring_keeps_no_large_message():
+    feed = Feed()
+    big = '{"asm": "' + "x" * 100_000 + '", "guid": "job-big"}'
+    feed.invocation("c1", "$default", Invocation(200), big)
+    feed.post("c2", big.encode(), 200)
+    assert all(len(repr(event)) < 2000 for event in feed.ring)  # read at once, not kept
+    invocation, post = (as_dict(e) for e in feed.ring)
+    assert (invocation["frame"], invocation["guid"]) == ("publish", "job-big")
+    assert (post["what"], post["guid"], post["bytes"]) == ("result", "job-big", len(big))
+
+
 def test_traffic_counts_messages_in_and_posts_delivered():
     feed = Feed()
     feed.connect("c1", 1, None, "127.0.0.1")
-    feed.invocation("c1", "$default", "ok", 200, 1.0, False, "ping")
+    feed.invocation("c1", "$default", Invocation(200), "ping")
     feed.post("c1", b"pong", 200)
     feed.post("c1", b"pong", 429)
     assert feed.traffic["c1"] == [1, 1]

@@ -31,7 +31,9 @@ def test_without_the_flag_the_paths_are_unknown_paths(served):
     for method, path in DASHBOARD_PATHS:
         answer = request(server, method, path, x_wsrelay_token="anything")
         assert (answer.status, answer.body) == (unknown.status, unknown.body), path
-        assert answer.headers["x-amzn-errortype"] == unknown.headers["x-amzn-errortype"] == "ForbiddenException"
+        assert (
+            answer.headers["x-amzn-errortype"] == unknown.headers["x-amzn-errortype"] == "ForbiddenException"
+        )
     assert "dashboard" not in server.output[0]
     assert not (server.state_dir / "dashboard-token").exists()
     assert "fault_seed_reproducible" not in server.stats()
@@ -140,7 +142,10 @@ def test_the_event_stream_carries_the_gateways_events(served):
         assert stream.response.getheader("Content-Type") == "text/event-stream"
 
         async def traffic():
-            async with websockets.connect(server.websocket) as router, websockets.connect(server.websocket) as w:
+            async with (
+                websockets.connect(server.websocket) as router,
+                websockets.connect(server.websocket) as w,
+            ):
                 await router.send("subscribe: job-sse")
                 await wait_until_async(lambda: server.invocations() >= 1, what="the subscribe")
                 await w.send(json.dumps({"guid": "job-sse", "code": 0}))

@@ -23,8 +23,10 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any, Protocol
 
+from wsrelay.local.runtimes.base import Failure, Invocation
+
 RING_SIZE = 4096
-BATCH_CAP = 500
+BATCH_CAP = 250  # 1,666 events/s: every event of ~250 relay cycles/s; the newest beyond that
 INTERVAL_S = 0.15  # the issue allows 100-250 ms: a page sees events within a frame or two
 STREAM_BUFFER_LIMIT = 1024 * 1024
 
@@ -60,25 +62,63 @@ def post_of(data: bytes) -> tuple[str, str | None, str | None]:
     return "text", None, None
 
 
-# One recorded event: (kind, t, connection id, *the kind's fields in `_FIELDS` order).
+# One recorded event: (kind, t, connection id, *what the kind records). Invocations and posts
+# keep their message (up to `LAZY_LIMIT` bytes; a longer one is read at once) and are read when
+# a page needs them: with no page open, recording is a tuple and an append.
 Event = tuple[Any, ...]
+LAZY_LIMIT = 1024
 _FIELDS = {
     "connect": ("ordinal", "role", "sourceIp"),
     "disconnect": ("code", "reason"),
-    "invocation": ("route", "outcome", "status", "durationMs", "coldStart", "frame", "guid"),
-    "post": ("status", "what", "guid", "acknowledgedBy", "bytes"),
     "fault": ("name",),
 }
 
 
+def outcome_of(invocation: Invocation) -> str:
+    """How an invocation ended, in one word: ok, error, throttled, timeout."""
+    if invocation.failure is Failure.THROTTLED:
+        return "throttled"
+    if invocation.failure is Failure.TIMEOUT:
+        return "timeout"
+    if invocation.failure is not None or (invocation.status_code or 200) >= 500:
+        return "error"
+    return "ok"
+
+
+def _invocation_fields(route: str, invocation: Invocation, body: Any, ended: float) -> dict[str, Any]:
+    frame, guid = frame_of(body) if isinstance(body, str) else body or (None, None)
+    return {
+        # dated when it started, so that the posts it made sort after it
+        "t": round(ended - invocation.duration_ms / 1000, 6),
+        "route": route,
+        "outcome": outcome_of(invocation),
+        "status": invocation.status_code,
+        "durationMs": round(invocation.duration_ms, 3),
+        "coldStart": invocation.cold_start,
+        "frame": frame,
+        "guid": guid,
+    }
+
+
+def _post_fields(status: int, data: Any, size: int) -> dict[str, Any]:
+    what, guid, by = post_of(data) if isinstance(data, bytes) else data
+    return {"status": status, "what": what, "guid": guid, "acknowledgedBy": by, "bytes": size}
+
+
 def as_dict(event: Event) -> dict[str, Any]:
     """An event as the stream sends it: ``kind``, ``t``, ``connectionId`` and its kind's fields
-    (None fields left out)."""
+    (None fields left out). docs/dashboard.md documents them; this is their one definition."""
     kind, t, connection_id, *values = event
     document: dict[str, Any] = {"kind": kind, "t": round(t, 6), "connectionId": connection_id}
-    for name, value in zip(_FIELDS[kind], values, strict=True):
-        if value is not None:
-            document[name] = value
+    if kind == "invocation":
+        route, invocation, body = values
+        fields = _invocation_fields(route, invocation, body, t)
+    elif kind == "post":
+        status, data, size = values
+        fields = _post_fields(status, data, size)
+    else:
+        fields = dict(zip(_FIELDS[kind], values, strict=True))
+    document.update((name, value) for name, value in fields.items() if value is not None)
     return document
 
 
@@ -139,39 +179,26 @@ class Feed:
         self.traffic.pop(connection_id, None)
         self._record(("disconnect", time.time(), connection_id, code, reason))
 
-    def invocation(
-        self,
-        connection_id: str,
-        route: str,
-        outcome: str,
-        status: int | None,
-        duration_ms: float,
-        cold_start: bool,
-        body: str | None,
-    ) -> None:
-        """An invocation that ended now; `t` is when it started, so a post it made sorts after
-        it. `body` is a message's text (None for $connect, $disconnect, binary)."""
-        frame = guid = None
+    def invocation(self, connection_id: str, route: str, invocation: Invocation, body: str | None) -> None:
+        """An invocation that ended now. `body` is a message's text (None for $connect,
+        $disconnect, a binary message)."""
         if body is not None:
-            frame, guid = frame_of(body)
             counts = self.traffic.get(connection_id)
             if counts is not None:
                 counts[0] += 1
-        if cold_start:
+            if len(body) > LAZY_LIMIT:
+                body = frame_of(body)  # type: ignore[assignment]  # read now: the ring keeps no large message
+        if invocation.cold_start:
             self.cold_starts[route] += 1
-        started = time.time() - duration_ms / 1000
-        duration = round(duration_ms, 3)
-        self._record(
-            ("invocation", started, connection_id, route, outcome, status, duration, cold_start, frame, guid)
-        )
+        self._record(("invocation", time.time(), connection_id, route, invocation, body))
 
     def post(self, connection_id: str, data: bytes, status: int) -> None:
-        what, guid, by = post_of(data)
         if status == 200:
             counts = self.traffic.get(connection_id)
             if counts is not None:
                 counts[1] += 1
-        self._record(("post", time.time(), connection_id, status, what, guid, by, len(data)))
+        kept: Any = data if len(data) <= LAZY_LIMIT else post_of(data)
+        self._record(("post", time.time(), connection_id, status, kept, len(data)))
 
     def fault(self, ordinal: int, name: str) -> None:
         """A fault injected on the `ordinal`-th connection."""

@@ -10,13 +10,14 @@ classes untouched, and the dashboard's cost stays in this package.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from wsrelay.local.connection import Connection
 from wsrelay.local.dashboard.feed import Feed
 from wsrelay.local.faults import Faults, draw
 from wsrelay.local.open_connections import Connections
-from wsrelay.local.runtimes.base import Event, Failure, Invocation
+from wsrelay.local.runtimes.base import Event, Invocation
 from wsrelay.local.settings import GatewaySettings
 from wsrelay.local.stats import GatewayStats
 
@@ -135,31 +136,12 @@ class LiveFaults(Faults):
         }
 
 
-def outcome_of(invocation: Invocation) -> str:
-    """How an invocation ended, in one word: ok, error, throttled, timeout."""
-    if invocation.failure is Failure.THROTTLED:
-        return "throttled"
-    if invocation.failure is Failure.TIMEOUT:
-        return "timeout"
-    if invocation.failure is not None or (invocation.status_code or 200) >= 500:
-        return "error"
-    return "ok"
-
-
-def invocation_observer(feed: Feed) -> Any:
+def invocation_observer(feed: Feed) -> Callable[[str, Event, Invocation], None]:
     """The invoker's observer: each accounted invocation into the feed."""
 
     def observe(route: str, event: Event, invocation: Invocation) -> None:
         body = event.get("body")
         text = body if isinstance(body, str) and not event.get("isBase64Encoded") else None
-        feed.invocation(
-            event["requestContext"]["connectionId"],
-            route,
-            outcome_of(invocation),
-            invocation.status_code,
-            invocation.duration_ms,
-            invocation.cold_start,
-            text,
-        )
+        feed.invocation(event["requestContext"]["connectionId"], route, invocation, text)
 
     return observe
