@@ -64,7 +64,9 @@ def post_of(data: bytes) -> tuple[str, str | None, str | None]:
 
 # One recorded event: (kind, t, connection id, *what the kind records). Invocations and posts
 # keep their message (up to `LAZY_LIMIT` bytes; a longer one is read at once) and are read when
-# a page needs them: with no page open, recording is a tuple and an append.
+# a page needs them: with no page open, recording is a tuple and an append. A tuple holds only
+# strings, numbers and None, so the garbage collector stops tracking it: a ring of tracked
+# tuples would lengthen every collection the gateway's allocations trigger.
 Event = tuple[Any, ...]
 LAZY_LIMIT = 1024
 _FIELDS = {
@@ -74,27 +76,32 @@ _FIELDS = {
 }
 
 
-def outcome_of(invocation: Invocation) -> str:
-    """How an invocation ended, in one word: ok, error, throttled, timeout."""
-    if invocation.failure is Failure.THROTTLED:
-        return "throttled"
-    if invocation.failure is Failure.TIMEOUT:
-        return "timeout"
-    if invocation.failure is not None or (invocation.status_code or 200) >= 500:
-        return "error"
-    return "ok"
+def outcome_of(status: int | None, failure: str | None) -> str:
+    """How an invocation ended, in one word: ok, error, throttled, timeout (`failure` is a
+    `Failure`'s value)."""
+    if failure is not None:
+        return failure if failure in (Failure.THROTTLED.value, Failure.TIMEOUT.value) else "error"
+    return "error" if (status or 200) >= 500 else "ok"
 
 
-def _invocation_fields(route: str, invocation: Invocation, body: Any, ended: float) -> dict[str, Any]:
+def _invocation_fields(
+    route: str,
+    status: int | None,
+    failure: str | None,
+    duration_ms: float,
+    cold: bool,
+    body: Any,
+    ended: float,
+) -> dict[str, Any]:
     frame, guid = frame_of(body) if isinstance(body, str) else body or (None, None)
     return {
         # dated when it started, so that the posts it made sort after it
-        "t": round(ended - invocation.duration_ms / 1000, 6),
+        "t": round(ended - duration_ms / 1000, 6),
         "route": route,
-        "outcome": outcome_of(invocation),
-        "status": invocation.status_code,
-        "durationMs": round(invocation.duration_ms, 3),
-        "coldStart": invocation.cold_start,
+        "outcome": outcome_of(status, failure),
+        "status": status,
+        "durationMs": round(duration_ms, 3),
+        "coldStart": cold,
         "frame": frame,
         "guid": guid,
     }
@@ -111,8 +118,8 @@ def as_dict(event: Event) -> dict[str, Any]:
     kind, t, connection_id, *values = event
     document: dict[str, Any] = {"kind": kind, "t": round(t, 6), "connectionId": connection_id}
     if kind == "invocation":
-        route, invocation, body = values
-        fields = _invocation_fields(route, invocation, body, t)
+        route, status, failure, duration_ms, cold, body = values
+        fields = _invocation_fields(route, status, failure, duration_ms, cold, body, t)
     elif kind == "post":
         status, data, size = values
         fields = _post_fields(status, data, size)
@@ -188,9 +195,23 @@ class Feed:
                 counts[0] += 1
             if len(body) > LAZY_LIMIT:
                 body = frame_of(body)  # type: ignore[assignment]  # read now: the ring keeps no large message
-        if invocation.cold_start:
+        cold = invocation.cold_start
+        if cold:
             self.cold_starts[route] += 1
-        self._record(("invocation", time.time(), connection_id, route, invocation, body))
+        failure = invocation.failure
+        self._record(
+            (
+                "invocation",
+                time.time(),
+                connection_id,
+                route,
+                invocation.status_code,
+                None if failure is None else failure.value,
+                invocation.duration_ms,
+                cold,
+                body,
+            )
+        )
 
     def post(self, connection_id: str, data: bytes, status: int) -> None:
         if status == 200:
