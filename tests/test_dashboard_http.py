@@ -10,6 +10,8 @@ import json
 
 import pytest
 import websockets
+from auth_support import secret_file
+from auth_support import token as auth_token
 from dashboard_support import EventStream, dashboard_url, request, token
 from gateway_support import run
 from waiting import wait_until, wait_until_async
@@ -167,3 +169,25 @@ def test_the_event_stream_carries_the_gateways_events(served):
     finally:
         stream.close()
     wait_until(lambda: server.stats()["dashboard"]["streams"] == 0, what="the stream detached")
+
+
+def test_roles_show_when_authorization_is_on(served, tmp_path):
+    server = served("--dashboard", "--auth-secret-file", str(secret_file(tmp_path)))
+    secret = token(server)
+    stream = EventStream(server, secret)
+
+    async def connect_and_look() -> list[dict]:
+        url = f"{server.websocket}?token={auth_token('subscriber')}"
+        async with websockets.connect(url):
+            path = f"/_wsrelay/state?token={secret}"
+            return await wait_until_async(
+                lambda: request(server, "GET", path).json()["connections"], what="the connection"
+            )
+
+    try:
+        (row,) = run(connect_and_look())
+        assert row["role"] == "subscriber"
+        assert stream.until(lambda e: e["kind"] == "connect")["role"] == "subscriber"
+        assert request(server, "GET", f"/_wsrelay/state?token={secret}").json()["authorization"] == "token"
+    finally:
+        stream.close()
