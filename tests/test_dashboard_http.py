@@ -191,3 +191,24 @@ def test_roles_show_when_authorization_is_on(served, tmp_path):
         assert request(server, "GET", f"/_wsrelay/state?token={secret}").json()["authorization"] == "token"
     finally:
         stream.close()
+
+
+def test_cold_starts_per_route_on_demand(served):
+    server = served("--dashboard", "--cold-start-ms", "0", runtime="ondemand")
+    secret = token(server)
+
+    async def connect() -> dict:
+        async with websockets.connect(server.websocket) as client:
+            await client.send("ping")
+            assert await client.recv() == "pong"
+            path = f"/_wsrelay/state?token={secret}"
+            return await wait_until_async(
+                lambda: (
+                    (state := request(server, "GET", path).json())["coldStarts"].get("$default") and state
+                ),
+                what="the $default cold start",
+            )
+
+    state = run(connect())
+    assert state["runtime"] == "ondemand"
+    assert state["coldStarts"]["$connect"] == 1 and state["coldStarts"]["$default"] == 1

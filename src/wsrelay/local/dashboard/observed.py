@@ -39,7 +39,9 @@ class ObservedConnections(Connections):
         )
 
     def remove(self, conn: Connection) -> None:
-        if self.by_id.pop(conn.connection_id, None) is not None:
+        known = conn.connection_id in self.by_id
+        super().remove(conn)
+        if known:  # once per connection, with the close `$disconnect` will report
             self.feed.disconnect(conn.connection_id, *conn.close_status())
 
     def post_now(self, connection_id: str, data: bytes) -> int:
