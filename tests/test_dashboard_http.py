@@ -51,8 +51,10 @@ def test_the_page_and_its_token(served):
     assert b"/_wsrelay/dashboard.js" in page.body and b"/_wsrelay/dashboard.css" in page.body
     script = request(server, "GET", "/_wsrelay/dashboard.js")
     assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
+    model = request(server, "GET", "/_wsrelay/model.js")
     style = request(server, "GET", "/_wsrelay/dashboard.css")
-    for asset in (page, script, style):  # served from the package: nothing from elsewhere
+    for asset in (page, model, script, style):  # served from the package: nothing from elsewhere
+        assert asset.status == 200
         assert b"://" not in asset.body
     assert request(server, "GET", "/_wsrelay/no-such-asset").status == 403  # still an unknown path
 

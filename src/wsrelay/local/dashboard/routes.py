@@ -3,7 +3,7 @@
 
 | request | answer |
 |---|---|
-| ``GET /_wsrelay/`` and its two assets | the page (package data, no CDN) |
+| ``GET /_wsrelay/`` and its three assets | the page (package data, no CDN) |
 | ``GET /_wsrelay/events?token=T`` | the server-sent-events stream (`feed`) |
 | ``GET /_wsrelay/state?token=T`` | open connections, cold starts per route, faults, the feed's figures |
 | ``DELETE /_wsrelay/connections/{id}`` | close it, as ``DELETE @connections/{id}`` (204, 410) |
@@ -37,6 +37,7 @@ from wsrelay.outbound.api_errors import error_for
 PREFIX = "/_wsrelay/"
 ASSETS = {
     "": ("index.html", "text/html; charset=utf-8"),
+    "model.js": ("model.js", "text/javascript; charset=utf-8"),
     "dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "dashboard.css": ("dashboard.css", "text/css; charset=utf-8"),
 }
