@@ -59,7 +59,7 @@ bench: $(DEV_STAMP)  ## print every benchmark's figures
 	$(BIN)/python benchmarks/round_trips.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/init_cost.py
-	$(BIN)/python benchmarks/local_stack.py
+	$(BIN)/python benchmarks/local_stack.py --dashboard
 	@mkdir -p .wsrelay
 	$(BIN)/python benchmarks/handler_cpu.py --output .wsrelay/handler_cpu.json
 	$(BIN)/python benchmarks/simulate_runtime.py

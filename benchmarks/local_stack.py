@@ -12,11 +12,17 @@ workers count), which the machine's noise moves much less than cycles/s.
 Targets on a 2-core machine: inprocess >= 0.5x the reference's cycles/s, p99 <= 3x.
 
     python benchmarks/local_stack.py [--pairs 16] [--seconds 5] [--rounds 3] [--skip-lmi]
-                                     [--compare-src DIR]
+                                     [--compare-src DIR] [--dashboard]
 
 ``--compare-src DIR`` adds a row: ``wsrelay serve --runtime inprocess`` from another checkout's
 ``DIR/src`` (e.g. ``git archive <commit> src | tar -x -C DIR``), measured in the same rounds, so a
 change's cost is read against its predecessor on the same machine minute.
+
+``--dashboard`` adds two rows, in the same rounds: ``wsrelay serve --dashboard`` with no page
+open, and with one event stream subscribed by a client that reads it and renders nothing (a
+thread of this process). Targets: server CPU per cycle, each round against the plain inprocess
+server of the same round, within 5% with no page (unchanged, within noise) and < 10% more with
+the stream.
 """
 
 from __future__ import annotations
@@ -24,12 +30,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +53,9 @@ from rich.table import Table
 
 BENCHMARKS = Path(__file__).resolve().parent
 REFERENCE = "reference relay"
+INPROCESS = "wsrelay inprocess"
+DASHBOARD = "inprocess --dashboard, no page"
+STREAMED = "inprocess --dashboard, 1 stream"
 START_TIMEOUT_S = 60.0
 
 
@@ -98,6 +111,45 @@ def wsrelay_server(
     return started(command, re.compile(r"websocket=(\S+)"), source)
 
 
+class StreamClient(threading.Thread):
+    """Reads ``/_wsrelay/events`` and throws it away: a page that does not render."""
+
+    def __init__(self, server: Server, state_dir: str) -> None:
+        super().__init__(daemon=True)
+        token = (Path(state_dir) / "dashboard-token").read_text().strip()
+        host, port = server.url.split("//")[1].split("/")[0].rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)))
+        request = f"GET /_wsrelay/events?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+        self.sock.sendall(request.encode())
+        self.received = 0
+        self.batches = 0
+
+    def run(self) -> None:
+        with contextlib.suppress(OSError):
+            while data := self.sock.recv(65536):
+                self.received += len(data)
+                self.batches += data.count(b"data: ")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+def stream_share(server: Server) -> str:
+    """The stream's own cost as the server measures it (CPU time of its pump's passes), against
+    the server's whole CPU time: a figure the machine's noise does not move."""
+    host = server.url.split("//")[1].split("/")[0]
+    with urllib.request.urlopen(f"http://{host}/_wsrelay/stats", timeout=10) as response:
+        stream_cpu_s = json.load(response)["dashboard"]["streamCpuMs"] / 1000
+    total = server.cpu_seconds()
+    share = stream_cpu_s / total
+    cpu_ms = stream_cpu_s * 1000
+    return (
+        f"the stream's passes, measured in the server: {cpu_ms:.0f} ms CPU, {share:.1%} of its {total:.1f} s"
+    )
+
+
 def measure(server: Server, pairs: int, seconds: float) -> tuple[float, float, float, float]:
     """One round of the client cycle: cycles/s, p50 ms, p99 ms, server CPU us per cycle."""
     cpu_before = server.cpu_seconds()
@@ -112,10 +164,10 @@ def print_table(
     names = list(samples)
     med = {n: tuple(statistics.median(s[i] for s in samples[n]) for i in range(4)) for n in names}
 
-    def paired(name: str, i: int) -> float:
-        """Median over rounds of this row's figure divided by the reference's in the same round
+    def paired(name: str, i: int, base: str = REFERENCE) -> float:
+        """Median over rounds of this row's figure divided by `base`'s in the same round
         (rounds alternate servers, so a slow minute of the machine hits both)."""
-        rounds = zip(samples[name], samples[REFERENCE], strict=True)
+        rounds = zip(samples[name], samples[base], strict=True)
         return statistics.median(mine[i] / reference[i] for mine, reference in rounds)
 
     grid = Table(title=f"local stack, {args.pairs} pairs, {args.rounds} rounds x {args.seconds:g}s (medians)")
@@ -133,6 +185,11 @@ def print_table(
         rate, p99 = paired(inprocess, 0), paired(inprocess, 2)
         print(target(f"inprocess cycles/s >= 0.50x the reference (measured {rate:.2f}x)", rate >= 0.5))
         print(target(f"inprocess p99 <= 3x the reference (measured {p99:.2f}x)", p99 <= 3.0))
+    if DASHBOARD in samples:
+        idle, streamed = paired(DASHBOARD, 3, INPROCESS), paired(STREAMED, 3, INPROCESS)
+        print(f"server CPU per cycle against {INPROCESS} in the same round (median over rounds):")
+        print(target(f"--dashboard, no page: CPU/cycle <= 1.05x (measured {idle:.3f}x)", idle <= 1.05))
+        print(target(f"--dashboard, 1 stream: CPU/cycle < 1.10x (measured {streamed:.3f}x)", streamed < 1.10))
 
 
 def main() -> None:
@@ -144,10 +201,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=positive(int), default=3)
     parser.add_argument("--skip-lmi", action="store_true")
     parser.add_argument("--compare-src", type=Path, metavar="DIR", help="another checkout's root")
+    parser.add_argument(
+        "--dashboard", action="store_true", help="add the --dashboard rows (no page, 1 stream)"
+    )
     args = parser.parse_args()
     if args.compare_src is not None and not (args.compare_src / "src" / "wsrelay").is_dir():
         parser.error(f"--compare-src {args.compare_src}: no src/wsrelay there")
-    names = [REFERENCE, "wsrelay inprocess", "gateway only (dict handler)"]
+    names = [REFERENCE, INPROCESS, "gateway only (dict handler)"]
     names += [] if args.skip_lmi else ["wsrelay lmi"]
     compare = f"wsrelay inprocess ({args.compare_src})" if args.compare_src else None
     samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in names}
@@ -161,6 +221,16 @@ def main() -> None:
         }
         if not args.skip_lmi:
             servers[names[3]] = stack.enter_context(wsrelay_server("lmi", f"{tmp}/lmi"))
+        if args.dashboard:
+            for name, folder in ((DASHBOARD, "dash"), (STREAMED, "stream")):
+                servers[name] = stack.enter_context(
+                    wsrelay_server("inprocess", f"{tmp}/{folder}", "--dashboard")
+                )
+                names.append(name)
+                samples[name] = []
+            stream = StreamClient(servers[STREAMED], f"{tmp}/stream")
+            stack.callback(stream.close)
+            stream.start()
         if compare is not None:
             source = str((args.compare_src / "src").resolve())
             servers[compare] = stack.enter_context(wsrelay_server("inprocess", f"{tmp}/cmp", source=source))
@@ -177,6 +247,9 @@ def main() -> None:
                     progress.update(task, description=f"round {r + 1}/{args.rounds}: {name}", refresh=True)
                     samples[name].append(measure(servers[name], args.pairs, args.seconds))
                     progress.advance(task)
+        if args.dashboard:
+            print(f"the stream client read {stream.received / 1024:.0f} KiB in {stream.batches} batches")
+            print(stream_share(servers[STREAMED]))
     print_table(args, samples)
 
 

@@ -42,15 +42,17 @@ def test_init_cost():
 
 
 def test_local_stack():
-    out = run("local_stack.py", "--rounds", "1", "--seconds", "0.5", "--skip-lmi", "--pairs", "2").stdout
-    rows = {
-        name: re.search(rf"{re.escape(name)} +│ +(\d+) ", out)
-        for name in ("reference relay", "wsrelay inprocess", "gateway only (dict handler)")
-    }
+    args = ("--rounds", "1", "--seconds", "0.5", "--skip-lmi", "--pairs", "2", "--dashboard")
+    out = run("local_stack.py", *args).stdout
+    names = ("reference relay", "wsrelay inprocess", "gateway only (dict handler)")
+    names += ("inprocess --dashboard, no page", "inprocess --dashboard, 1 stream")
+    rows = {name: re.search(rf"{re.escape(name)} +│ +(\d+) ", out) for name in names}
     assert all(rows.values()), out
     assert all(int(row.group(1)) > 0 for row in rows.values() if row)  # every server completed cycles
     assert "CPU us/cycle" in out
     assert len(re.findall(r"^target inprocess .*: (met|MISSED)$", out, re.M)) == 2, out
+    assert len(re.findall(r"^target --dashboard, .*: (met|MISSED)$", out, re.M)) == 2, out
+    assert re.search(r"^the stream client read \d+ KiB in [1-9]\d* batches$", out, re.M), out
 
 
 def test_local_stack_refuses_bad_flags():

@@ -3,6 +3,7 @@ gateway) and run it until a signal.
 
 The first line on stdout names the endpoints, for scripts:
 ``wsrelay serve: websocket=ws://H:P/STAGE management=http://H:P/STAGE stats=http://H:P/_wsrelay/stats``
+(with ``--dashboard``, then ``dashboard=http://H:P/_wsrelay/#token=TOKEN``).
 
 A start-up failure raises `StartupError` with one line saying what failed: the state
 directory, the port, DynamoDB (unreachable, refusing, or the table missing) or a handler's init.
@@ -114,7 +115,15 @@ async def _serve(
         lifetime_mean_s=settings.connection_lifetime_s,
         window_s=settings.fault_window_s,
     )
-    connections = Connections(settings, GatewayStats(), faults)
+    dashboard = None
+    if settings.dashboard:  # imported only when asked for: the page's modules and assets
+        from wsrelay.local.dashboard.routes import Dashboard
+
+        dashboard = Dashboard.build(settings, GatewayStats(), faults, port)
+        connections: Connections = dashboard.connections
+        faults = connections.faults  # the dashboard's LiveFaults, which the gateway must start
+    else:
+        connections = Connections(settings, GatewayStats(), faults)
     runtime = build_runtime(settings, management_endpoint, connections)
     try:
         await runtime.start()
@@ -122,7 +131,7 @@ async def _serve(
         sock.close()
         await runtime.stop()
         raise StartupError(f"the {settings.runtime} runtime cannot start: {error}") from None
-    gateway = Gateway(settings, sock, connections, runtime, None if settings.quiet else Console())
+    gateway = Gateway(settings, sock, connections, runtime, None if settings.quiet else Console(), dashboard)
     await gateway.start()
     # Everything imported so far (botocore's models among it) lives until exit: keep it out of
     # the collector's full passes, which otherwise walk it every few thousand allocations.
@@ -130,7 +139,8 @@ async def _serve(
     faults.start()  # --fault-window-s counts from the moment the server serves
     announce(
         f"wsrelay serve: websocket={gateway.websocket_url} management={gateway.management_endpoint} "
-        f"stats={gateway.stats_url} (runtime {settings.runtime}, store {settings.store})"
+        f"stats={gateway.stats_url}{'' if dashboard is None else ' dashboard=' + dashboard.url} "
+        f"(runtime {settings.runtime}, store {settings.store})"
     )
     try:
         await stop.wait()

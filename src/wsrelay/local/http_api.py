@@ -5,6 +5,8 @@
   unknown or closed id. boto3's ``apigatewaymanagementapi`` client works against it unchanged
   (its signature is accepted, its percent-encoded ids decoded).
 - ``GET /_wsrelay/stats``: counters and latency percentiles as JSON.
+- with ``--dashboard``, the dashboard's page, event stream and actions
+  (`wsrelay.local.dashboard.routes`); without it their paths are unknown paths (403).
 
 HTTP/1.1 is h11, driven on the connection's asyncio streams, keep-alive included. Errors come
 from the one table in `wsrelay.outbound.api_errors`.
@@ -16,13 +18,16 @@ import asyncio
 import json
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 
 from wsrelay.local.events import aws_id
 from wsrelay.local.open_connections import Connections
 from wsrelay.outbound.api_errors import error_for
+
+if TYPE_CHECKING:
+    from wsrelay.local.dashboard.routes import Dashboard
 
 STATS_PATH = "/_wsrelay/stats"
 READ_SIZE = 65536
@@ -41,12 +46,18 @@ class ManagementApi:
     """Routes HTTP requests to the connections and the stats."""
 
     def __init__(
-        self, stage: str, message_limit: int, connections: Connections, stats: Callable[[], dict[str, Any]]
+        self,
+        stage: str,
+        message_limit: int,
+        connections: Connections,
+        stats: Callable[[], dict[str, Any]],
+        dashboard: Dashboard | None = None,
     ) -> None:
         self.prefix = f"/{stage}/@connections/"
         self.message_limit = message_limit
         self.connections = connections
         self.stats = stats
+        self.dashboard = dashboard  # with --dashboard: its paths under /_wsrelay/ (docs/dashboard.md)
 
     async def route(self, method: str, target: str, body: bytes) -> Answer:
         """The answer to one request."""
@@ -90,11 +101,15 @@ class ManagementApi:
                 return
             if body is None:
                 return
-            if len(body) > self.message_limit:
-                answer = error_answer(413)
+            if self.dashboard is not None and self.dashboard.owns(event.target.decode().partition("?")[0]):
+                if not await self.dashboard.serve(http, event, body, reader, writer):
+                    return  # an event stream, ended with its connection
             else:
-                answer = await self.route(event.method.decode(), event.target.decode(), body)
-            await _respond(http, writer, answer)
+                if len(body) > self.message_limit:
+                    answer = error_answer(413)
+                else:
+                    answer = await self.route(event.method.decode(), event.target.decode(), body)
+                await _respond(http, writer, answer)
             if http.our_state is h11.MUST_CLOSE or http.their_state is h11.MUST_CLOSE:
                 return
             try:

@@ -3,7 +3,7 @@ the accounting of every invocation (per-route stats, cold starts, the console li
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from wsrelay.local.console import Console
 from wsrelay.local.runtimes.base import Event, Failure, Invocation, Runtime
@@ -22,6 +22,8 @@ class Invoker:
         self.runtime = runtime
         self.stats = stats
         self.console = console
+        # With --dashboard: told of every accounted invocation (wsrelay.local.dashboard.observed).
+        self.observer: Callable[[str, Event, Invocation], None] | None = None
 
     def invoke(self, route: str, event: Event) -> Invocation | Awaitable[Invocation]:
         """Run the route's handler. Returns the accounted `Invocation` when the runtime ran it
@@ -53,6 +55,8 @@ class Invoker:
             stats.errors += 1
         if invocation.cold_start:
             self.stats.cold_starts += 1
+        if self.observer is not None:
+            self.observer(route, event, invocation)
         if self.console is not None:
             self.console.invocation(
                 route,

@@ -5,7 +5,8 @@ Management API, its lifecycle and what it counts.
   32 KB or messages over 128 KB close with 1009; 10 min idle and 2 h max duration close with
   1001 (all configurable).
 - ``http://HOST:PORT/STAGE/@connections/{id}`` and ``GET /_wsrelay/stats``
-  (`wsrelay.local.http_api`).
+  (`wsrelay.local.http_api`); with ``--dashboard`` the page at ``/_wsrelay/``
+  (`wsrelay.local.dashboard`).
 
 The server is built whole: its listening socket, connections, runtime and console are made
 before it and handed to it, so it serves from the first accepted connection.
@@ -17,7 +18,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsrelay.local.console import Console
 from wsrelay.local.events import Api
@@ -27,6 +28,9 @@ from wsrelay.local.open_connections import Connections
 from wsrelay.local.runtimes.base import Runtime
 from wsrelay.local.settings import GatewaySettings
 from wsrelay.local.websocket import WebSocketSide
+
+if TYPE_CHECKING:
+    from wsrelay.local.dashboard.routes import Dashboard
 
 HEAD_LIMIT = 16 * 1024
 HEAD_TIMEOUT_S = 30.0
@@ -48,6 +52,7 @@ class Gateway:
         connections: Connections,
         runtime: Runtime,
         console: Console | None,
+        dashboard: Dashboard | None = None,
     ) -> None:
         self.settings = settings
         self.sock = sock
@@ -58,8 +63,13 @@ class Gateway:
         self.console = console
         self.api = Api(stage=settings.stage, domain_name=f"{settings.host}:{self.port}")
         self.invoker = Invoker(settings, runtime, self.stats, console)
+        self.dashboard = dashboard
+        if dashboard is not None:
+            self.invoker.observer = dashboard.observer
         self.websocket = WebSocketSide(settings, self.api, connections, self.invoker, self.stats, self._track)
-        self.management = ManagementApi(settings.stage, settings.message_limit, connections, self.snapshot)
+        self.management = ManagementApi(
+            settings.stage, settings.message_limit, connections, self.snapshot, dashboard
+        )
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http_tasks: set[asyncio.Task[Any]] = set()
@@ -87,6 +97,8 @@ class Gateway:
         if self._server is not None:
             self._server.close()
         self.connections.close_all()
+        if self.dashboard is not None:
+            self.dashboard.close()  # its streams end; their HTTP tasks finish below
         # WebSocket closes and in-flight messages first (their handlers may still post) ...
         pending = [t for t in self._tasks if not t.done() and t not in self._http_tasks]
         if pending:
@@ -140,4 +152,6 @@ class Gateway:
         functions = self.runtime.describe()
         if functions is not None:
             snapshot["functions"] = functions
+        if self.dashboard is not None:
+            self.dashboard.add_to_stats(snapshot)
         return snapshot

@@ -247,6 +247,11 @@ class GatewaySettings:
         unit="s",
         check=between(0, MAX_AUTH_LEEWAY_S),
     )
+    dashboard: bool = setting(
+        False,
+        "serve a live dashboard at http://HOST:PORT/_wsrelay/ (its URL with a per-run token on the "
+        "first line; the token also in STATE_DIR/dashboard-token)",
+    )
     quiet: bool = setting(False, "no console line per invocation")
     log_max_mib: float = setting(
         64.0,
