@@ -261,3 +261,18 @@ def test_a_live_change_replaces_the_rates_and_ends_reproducibility():
     assert faults.post_status(1, 3) is None and faults.drops_disconnect(1)
     assert feed.faults_seen == {"post-429": 1, "post-410": 1, "drop-disconnect": 1}
     assert feed.ids_by_ordinal == {}  # the closed connection's ordinal is forgotten
+
+
+def test_a_live_change_clears_the_fault_window_and_keeps_the_base_figures():
+    """Built over `Faults` with a window that has not begun, no post faults; a live change ends
+    the window: its rates apply at once, and the injections are counted as the base counts them."""
+    faults = LiveFaults(Faults(post_429=1.0, seed=7, window_s=(1000.0, 2000.0)), Feed())
+    faults.start()
+    assert faults.on_post(1, 1) is None  # outside the window
+    assert faults.describe()["fault_window_s"] == [1000.0, 2000.0]
+    faults.replace_rates({"post_429": 1.0})
+    assert faults.on_post(1, 2) == 429
+    described = faults.describe()
+    assert described["fault_window_s"] is None and described["fault_seed"] == 7
+    assert described["faults_injected"]["by_kind"] == {"post-429": 1}
+    assert described["fault_seed_reproducible"] is False

@@ -131,8 +131,10 @@ class LiveFaults(Faults):
         return dropped
 
     def describe(self) -> dict[str, Any]:
-        """What the stats document says about the faults with the dashboard on."""
+        """What the stats document says about the faults with the dashboard on: the base's (seed,
+        window, injected) and the live rates."""
         return {
+            **super().describe(),
             "fault_rates": self.rates(),
             "fault_seed_reproducible": self.reproducible,
             "fault_live_changes": self.live_changes[-20:],
