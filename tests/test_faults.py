@@ -174,7 +174,7 @@ def test_the_gateway_injects_faults_and_drops_connections_only_inside_the_window
     ends = asyncio.run(_ping_until(server, 3.0, stats["started_at"]))
     injected = server.stats()["faults_injected"]
     assert injected["by_kind"]["lifetime"] > 0 and injected["by_kind"]["post-410"] > 0
-    assert 1.0 <= injected["first_s"] and injected["last_s"] < 2.0
+    assert 1.0 <= injected["first_s"] and injected["last_s"] <= 2.0  # rounded to ms: 1.9996 reads 2.0
     codes = {code for _, code in ends}
     assert codes == {1001, 1006}  # lifetimes close with 1001, injected 410s drop without a frame
     # A client sees a drop after the gateway decided it: never before the window's start.
