@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import jwt
+import websockets
+from websockets.exceptions import InvalidStatus
 
 from wsrelay.auth.tokens import issue
 
@@ -63,3 +65,12 @@ def authorizer_event(token_value: str | None, connection_id: str = "Abc123=") ->
         "stageVariables": {},
         "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "connectionId": connection_id},
     }
+
+
+async def status_of(url: str) -> int:
+    """The HTTP status that refuses the upgrade (101 when it is accepted)."""
+    try:
+        async with websockets.connect(url):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code

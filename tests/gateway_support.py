@@ -65,6 +65,7 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Serv
     if not any(arg.startswith("--publisher-ack") for arg in args):
         args = ("--publisher-ack", "router", *args)
     state = tmp_path / "state"
+    state.parent.mkdir(parents=True, exist_ok=True)  # serve creates the state dir, never its folder
     cmd = [sys.executable, "-m", "wsrelay.cli", "serve", "--port", "0", "--state-dir", str(state), *args]
     # The test handler modules come first; an existing PYTHONPATH (a checkout under test) stays.
     python_path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))

@@ -66,3 +66,28 @@ def test_churn_recovery():
     assert "ack wait p50 / p99 ms" in out
     verdicts = re.findall(r"^target (churn|recovery) \(stored\) .*: (met|MISSED)$", out, re.M)
     assert len(verdicts) == 5, out
+
+
+def test_capacity_benchmark_runs():
+    command = [
+        sys.executable,
+        str(BENCH / "loadgen_capacity.py"),
+        "--duration",
+        "0.5",
+        "--rates",
+        "50",
+        "--repeats",
+        "1",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "capacity jobs/s" in done.stdout and "bar output" in done.stdout
+
+
+def test_soak_benchmark_runs(tmp_path):
+    command = [sys.executable, str(BENCH / "soak.py"), "--rate", "20", "--duration", "3", "--ttl", "1"]
+    done = subprocess.run(
+        [*command, "--plot", str(tmp_path / "soak.png")], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "RSS growth after 2 TTLs" in done.stdout and (tmp_path / "soak.png").exists()

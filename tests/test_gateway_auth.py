@@ -7,26 +7,16 @@ from __future__ import annotations
 
 import pytest
 import websockets
-from auth_support import PREVIOUS, SECRET, secret_file, token, with_header
+from auth_support import PREVIOUS, SECRET, secret_file, status_of, token, with_header
 from gateway_support import run
 from tool_support import loadtest, serve_once, smoke, wsrelay
 from waiting import wait_until_async
-from websockets.exceptions import InvalidStatus
 
 from wsrelay.auth.tokens import verify
 from wsrelay.client import Publisher, PublisherConfig, Subscriber, SubscriberConfig
 
 pytestmark = pytest.mark.processes
 RUNTIMES = ["inprocess", "lmi"]
-
-
-async def status_of(url: str) -> int:
-    """The HTTP status that refuses the upgrade (101 when it is accepted)."""
-    try:
-        async with websockets.connect(url):
-            return 101
-    except InvalidStatus as refused:
-        return refused.response.status_code
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 import websockets
+from auth_support import status_of
 from botocore.credentials import Credentials
 from gateway_support import run
-from test_gateway_auth import status_of
 from tool_support import serve_once
 from waiting import wait_until_async
 

@@ -11,11 +11,8 @@ import itertools
 import json
 import re
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
@@ -375,34 +372,3 @@ def test_merge_command_refuses_bad_input_with_one_line(tmp_path):
 
 
 # -- the benchmarks built on it still run (tiny parameters; figures are not asserted) ---------------
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-@pytest.mark.bench
-@pytest.mark.processes
-def test_capacity_benchmark_runs():
-    command = [
-        sys.executable,
-        str(BENCHMARKS / "loadgen_capacity.py"),
-        "--duration",
-        "0.5",
-        "--rates",
-        "50",
-        "--repeats",
-        "1",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "capacity jobs/s" in done.stdout and "bar output" in done.stdout
-
-
-@pytest.mark.bench
-@pytest.mark.processes
-def test_soak_benchmark_runs(tmp_path):
-    command = [sys.executable, str(BENCHMARKS / "soak.py"), "--rate", "20", "--duration", "3", "--ttl", "1"]
-    done = subprocess.run(
-        [*command, "--plot", str(tmp_path / "soak.png")], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert "RSS growth after 2 TTLs" in done.stdout and (tmp_path / "soak.png").exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_relay import RESULT, Clock, ScriptedOutbound
+from relay_support import RESULT, Clock, ScriptedOutbound
 
 from wsrelay import relay as r
 from wsrelay.functions import authorized_role

@@ -55,6 +55,13 @@ def test_state_dir_that_cannot_be_created(tmp_path):
     one_line_error(result, "cannot create --state-dir")
 
 
+def test_a_state_dir_whose_folder_is_missing_is_refused_not_created(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    result = serve("--port", "0", "--state-dir", str(missing / "state"))
+    one_line_error(result, "cannot create --state-dir", "No such file")
+    assert not missing.exists()
+
+
 @pytest.mark.parametrize("runtime", ["inprocess", "lmi"])
 def test_a_handler_that_fails_its_init(tmp_path, runtime):
     result = serve(

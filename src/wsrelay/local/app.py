@@ -80,7 +80,8 @@ async def run(settings: GatewaySettings, announce: Callable[[str], None] = print
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        # Its folder must exist: a mistyped --state-dir /nope/x never creates /nope.
+        settings.state_dir.mkdir(exist_ok=True)
     except OSError as error:
         raise StartupError(f"cannot create --state-dir {settings.state_dir}: {error.strerror}") from None
     lock = StateLock(settings.state_dir)
