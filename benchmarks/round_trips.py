@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from _support import local_client, moto_server
+from _support import local_client, moto_server, target
 from rich.console import Console
 from rich.table import Table
 
@@ -120,6 +120,11 @@ def main() -> None:
     for label, counts in rows:
         grid.add_row(label, *(f"{counts[op][0]}  {counts[op][1]}" for op in ops))
     Console(width=200).print(grid)
+    wsrelay = dict(rows)["wsrelay"]
+    expected = {"connect": 0, "subscribe": 1, "publish": 1, "ack": 1, "unsubscribe": 1, "disconnect": 0}
+    measured = ", ".join(f"{op} {wsrelay[op][0]}" for op in ops)
+    met = all(wsrelay[op][0] == calls for op, calls in expected.items())
+    print(target(f"wsrelay: one call per guid operation, none on connect/disconnect ({measured})", met))
     print(
         "wsrelay: +1 UpdateItem per stale subscriber removed after a 410; the legacy relay's disconnect "
         "Scan reads one page of the whole table (and deletes each match)."

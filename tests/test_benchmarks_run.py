@@ -27,6 +27,7 @@ def run(script: str, *args: str, status: int = 0) -> subprocess.CompletedProcess
 def test_round_trips():
     out = run("round_trips.py").stdout
     assert "UpdateItem" in out and "Scan" in out
+    assert re.search(r"^target wsrelay: one call per guid operation.*: met$", out, re.M), out
 
 
 def test_fanout():
