@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsrelay.cli.checks import UsageError, check_url, parse_headers, resolve_token
+from wsrelay.cli.endpoint import EndpointFlags, header_setting, token_file_setting, token_setting
 from wsrelay.cli.options import all_of, at_least, between, check_units, positive, setting
 from wsrelay.tools.loadtest.schedule import ARRIVALS
 
@@ -57,7 +58,7 @@ def max_p99_ms_setting() -> Any:
 
 
 @dataclass(frozen=True)
-class LoadSettings:
+class LoadSettings(EndpointFlags):
     """What `wsrelay loadtest` is run with."""
 
     url: str = setting(dataclasses.MISSING, "the endpoint, ws:// or wss://", positional=True, metavar="URL")
@@ -111,30 +112,9 @@ class LoadSettings:
     progress: str = setting(
         "auto", "a live progress bar on stderr (auto: when stderr is a terminal)", choices=PROGRESS
     )
-    header: tuple[str, ...] = setting(
-        (),
-        "extra header on every upgrade request; repeatable",
-        repeatable=True,
-        metavar="'NAME: VALUE'",
-    )
-    token: str | None = setting(
-        None,
-        "the $connect authorizer's token, sent as ?token= on every connection (see wsrelay token); "
-        "--token-file keeps it out of the process list",
-        metavar="TOKEN",
-        toml=False,
-    )
-    token_file: Path | None = setting(None, "read --token from the first line of FILE", metavar="FILE")  # noqa: RUF009
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """``--header`` as a dict."""
-        return parse_headers(self.header)
-
-    @property
-    def bearer_token(self) -> str | None:
-        """``--token`` or the first line of ``--token-file`` (None: no token)."""
-        return resolve_token(self.token, self.token_file)
+    header: tuple[str, ...] = header_setting()
+    token: str | None = token_setting()
+    token_file: Path | None = token_file_setting()  # noqa: RUF009 - a field()
 
     @property
     def open_loop_rate(self) -> float | None:

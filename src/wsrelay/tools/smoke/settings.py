@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wsrelay.cli.checks import check_url, parse_headers, resolve_token
+from wsrelay.cli.endpoint import EndpointFlags, header_setting, token_file_setting, token_setting
 from wsrelay.cli.options import check_units, positive, setting
 
 
 @dataclass(frozen=True)
-class SmokeSettings:
+class SmokeSettings(EndpointFlags):
     """What `wsrelay smoke` is run with."""
 
     url: str = setting(
@@ -22,30 +23,9 @@ class SmokeSettings:
         metavar="URL",
     )
     timeout_s: float = setting(5.0, "time each step may take", unit="s", check=positive)
-    header: tuple[str, ...] = setting(
-        (),
-        "extra header on every upgrade request; repeatable",
-        repeatable=True,
-        metavar="'NAME: VALUE'",
-    )
-    token: str | None = setting(
-        None,
-        "the $connect authorizer's token, sent as ?token= on every connection (see wsrelay token); "
-        "--token-file keeps it out of the process list",
-        metavar="TOKEN",
-        toml=False,
-    )
-    token_file: Path | None = setting(None, "read --token from the first line of FILE", metavar="FILE")  # noqa: RUF009
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """``--header`` as a dict."""
-        return parse_headers(self.header)
-
-    @property
-    def bearer_token(self) -> str | None:
-        """``--token`` or the first line of ``--token-file`` (None: no token)."""
-        return resolve_token(self.token, self.token_file)
+    header: tuple[str, ...] = header_setting()
+    token: str | None = token_setting()
+    token_file: Path | None = token_file_setting()  # noqa: RUF009 - a field()
 
     def validate(self) -> SmokeSettings:
         """The URL and the headers (`UsageError` naming the bad one); self."""
