@@ -8,41 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import exit_code
+from cli_support import wsrelay_run as wsrelay
 
 from wsrelay.cli import options
 from wsrelay.cli.command import Parser
 from wsrelay.cli.main import main
 from wsrelay.tools.cost.command import COMMAND
 from wsrelay.tools.cost.inputs import Inputs
-
-# Blocks the 'sim' and 'tools' extras, as when only `make serve`'s 'local' extra is installed.
-LOCAL_ONLY = """
-import sys
-class Blocker:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {"hdrh", "simpy", "matplotlib"}:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, Blocker())
-from wsrelay.cli.main import entry
-sys.exit(entry())
-"""
-
-
-def wsrelay(*argv: str, local_only: bool = False) -> subprocess.CompletedProcess[str]:
-    code = LOCAL_ONLY if local_only else "import sys; from wsrelay.cli.main import entry; sys.exit(entry())"
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
-
-
-def exit_code(*argv: str) -> int:
-    try:
-        return main(list(argv))
-    except SystemExit as exit_:  # argparse's own errors
-        return int(exit_.code or 0)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 
 import pytest
+from cli_support import ENTRY, exit_code
+from cli_support import wsrelay_run as wsrelay
 
 from wsrelay.cli import options
 from wsrelay.cli.command import Parser
@@ -21,29 +23,6 @@ from wsrelay.tools.simulate.command import COMMAND
 from wsrelay.tools.simulate.parameters import SimConfig
 
 SHORT = ["--scenario", "steady", "--duration-s", "120", "--mean-jobs-per-s", "2", "--peak-factor", "1"]
-LOCAL_ONLY = """
-import sys
-class Blocker:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {"hdrh", "simpy", "matplotlib"}:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, Blocker())
-from wsrelay.cli.main import entry
-sys.exit(entry())
-"""
-ENTRY = "import sys; from wsrelay.cli.main import entry; sys.exit(entry())"
-
-
-def wsrelay(*argv: str, local_only: bool = False) -> subprocess.CompletedProcess[str]:
-    code = LOCAL_ONLY if local_only else ENTRY
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
-
-
-def exit_code(*argv: str) -> int:
-    try:
-        return main(list(argv))
-    except SystemExit as exit_:  # argparse's own errors
-        return int(exit_.code or 0)
 
 
 def parser() -> argparse.ArgumentParser:
