@@ -1,11 +1,12 @@
-"""What both SQLite stores share: the table, one guid's row, and the operations on it.
+"""What the row stores share: the SQLite table, one guid's row, and the operations on it.
 
 One row per guid mirrors the DynamoDB item (docs/storage.md). Like DynamoDB TTL, expired rows
-are treated as absent on every read and deleted lazily. The two stores differ only in where a
-row is read from and written to, and in what makes an operation atomic:
+are treated as absent on every read and deleted lazily. The stores differ only in where a row
+is read from and written to, and in what makes an operation atomic:
 
 - `wsrelay.stores.sqlite_shared.SharedSqliteStore`: a file several processes write;
-- `wsrelay.local.runtimes.inprocess.store.OwnedSqliteStore`: a file one process owns, rows in memory.
+- `wsrelay.local.runtimes.inprocess.store.OwnedSqliteStore`: a file one process owns, rows in memory;
+- `wsrelay.stores.memory.MemoryStore`: rows in memory only, on a clock passed in (the simulation's).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlite3
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from wsrelay.ports import Channel, Published
 
@@ -107,28 +109,29 @@ class SqliteRowStore(ABC):
     goes (`_save`).
     """
 
-    def __init__(self, ttl_seconds: int) -> None:
+    def __init__(self, ttl_seconds: float) -> None:
         self.ttl_seconds = ttl_seconds
 
     @abstractmethod
-    def _step(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One atomic operation: its connection, held exclusively until the block ends."""
+    def _step(self) -> AbstractContextManager[Any]:
+        """One atomic operation: its handle (a SQLite connection, or nothing for memory), held
+        exclusively until the block ends."""
 
     @abstractmethod
-    def _load(self, db: sqlite3.Connection, guid: str) -> Record | None:
+    def _load(self, db: Any, guid: str) -> Record | None:
         """The guid's stored record, expired or not."""
 
     @abstractmethod
-    def _save(self, db: sqlite3.Connection, guid: str, record: Record, now: float) -> None:
+    def _save(self, db: Any, guid: str, record: Record, now: float) -> None:
         """Store the guid's record (inside the step)."""
 
-    def _row(self, db: sqlite3.Connection, guid: str, now: float) -> Row | None:
+    def _row(self, db: Any, guid: str, now: float) -> Row | None:
         record = self._load(db, guid)
         if record is None or record[5] < now:  # expires_at
             return None
         return Row.parse(record)
 
-    def _write(self, db: sqlite3.Connection, guid: str, row: Row, now: float) -> None:
+    def _write(self, db: Any, guid: str, row: Row, now: float) -> None:
         self._save(db, guid, row.record(now + self.ttl_seconds), now)
 
     def subscribe(self, guid: str, connection_id: str, now: float) -> Channel:
