@@ -270,10 +270,6 @@ class Subscriber(LinkedClient):
                     await asyncio.wait_for(asyncio.shield(pong), PONG_WAIT_S)
                 size = min(2 * size, self.config.resubscribe_batch)
 
-    def _awaits(self, guid: str) -> bool:
-        future = self._waiters.get(guid)
-        return future is not None and not future.done()
-
     def _on_pong(self) -> None:
         while self._pongs:
             pong = self._pongs.popleft()

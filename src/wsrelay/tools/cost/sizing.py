@@ -19,7 +19,7 @@ from typing import Any
 from wsrelay.cli.checks import UsageError
 from wsrelay.tools.cost.inputs import Inputs
 from wsrelay.tools.measured import load_measured
-from wsrelay.tools.prices import Instance, environments_on
+from wsrelay.tools.prices import Instance
 
 # Lambda gives a function one vCPU's worth of CPU at 1,769 MB and a share in proportion below.
 FULL_VCPU_MB = 1769
@@ -100,11 +100,6 @@ def size_managed(
     counts = {"minimum": minimum, "cpu": by_cpu, "concurrency": by_concurrency}
     limit = max(counts, key=lambda k: (counts[k], k == "minimum"))
     return ManagedSizing(counts[limit], vcpu, memory_mb, processes, limit)
-
-
-def environments_per_instance(inputs: Inputs, instance: Instance, vcpu: float, memory_mib: int) -> int:
-    """How many environments of this size one instance holds after what is held back."""
-    return environments_on(instance, vcpu, memory_mib, inputs.reserved_vcpu, inputs.reserved_memory_mib)
 
 
 def spread(environments: list[int], zones: int) -> list[list[int]]:
